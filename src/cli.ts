@@ -1,0 +1,254 @@
+// The commander program: global options, every command's flags and help, and the one exit.
+// Command modules are imported only when their command runs, so `--help` stays cheap.
+import { createRequire } from 'node:module'
+import { Command, CommanderError } from 'commander'
+import { ExitCode, badInput, redact, toTodoDbError } from './errors.js'
+import { createOutput, type OutputOptions } from './output.js'
+import type { Context, GlobalOptions } from './context.js'
+
+export type CommandResult = number | void
+type Handler = (ctx: Context, opts: Record<string, any>, args: string[]) => Promise<CommandResult>
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+
+export interface RunInput {
+  argv: string[]
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  signal?: AbortSignal
+  streams?: Pick<OutputOptions, 'stdout' | 'stderr'>
+}
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  done / server accepting connections
+  1  refused or failed: wrong password, no such database, a migration or the API failed
+  2  no answer: server or API unreachable within the timeout
+  3  bad input: flags, malformed URL, DATABASE_URL or NEON_API_KEY missing
+  4  drift: an applied migration was edited or removed
+  130/143  interrupted by SIGINT/SIGTERM (the database is left as it was)`
+
+function buildProgram(run: (load: () => Promise<Handler>, cmd: Command, args: string[]) => Promise<void>): Command {
+  const lazy = (module: string, name = 'run') => async () => {
+    const mod = await import(`./commands/${module}.js`)
+    return mod[name] as Handler
+  }
+  const action = (load: () => Promise<Handler>) =>
+    async function (this: Command, ...params: unknown[]) {
+      // commander passes (...args, opts, command)
+      const args = params.slice(0, -2).flat().filter((a): a is string => typeof a === 'string')
+      await run(load, this, args)
+    }
+
+  const program = new Command('todo-db')
+    .description('Database administration for the todo app on PostgreSQL / Neon: migrations, seed data, health checks, provisioning.')
+    .version(version, '-V, --version', 'print the version')
+    .option('--database-url <url>', 'database URL (default: $DATABASE_URL, then DATABASE_URL in ./.env)')
+    .option('--json', 'print one JSON document on stdout (for scripts)')
+    .option('-q, --quiet', 'print only the result and errors')
+    .option('-v, --verbose', 'print what is done and why (to stderr)')
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .showSuggestionAfterError(true)
+    .addHelpText('after', `
+Examples:
+  $ todo-db init                         set up config, .env.example and migrations/
+  $ todo-db provision --local            start a local PostgreSQL and write DATABASE_URL to .env
+  $ todo-db migrate up                   apply pending migrations
+  $ todo-db seed --users 10 --todos 500  load deterministic dev data
+  $ todo-db health --timeout 5s          exit 0 when the database accepts connections
+${EXIT_CODES_HELP}
+
+Environment: DATABASE_URL, DATABASE_URL_UNPOOLED, NEON_API_KEY, NEON_API_HOST, NO_COLOR (see README).`)
+
+  program
+    .command('init')
+    .description('set up a project: todo-db config, .env.example, .gitignore entry for .env, migrations folder')
+    .option('--force', 'overwrite files that exist')
+    .option('--migrations-dir <dir>', 'migrations folder to create', 'migrations')
+    .addHelpText('after', '\nExample:\n  $ todo-db init && cp .env.example .env')
+    .action(action(lazy('init')))
+
+  program
+    .command('health')
+    .description('check that the database accepts connections (pg_isready-style exit codes)')
+    .option('-t, --timeout <duration>', 'hard deadline: 5s, 500ms, 1m or seconds', '5s')
+    .addHelpText('after', `
+Exit codes (as pg_isready):
+  0  accepting connections
+  1  rejected: wrong password, no such database or role, too many connections, starting up
+  2  no answer within --timeout
+  3  bad input: malformed URL, bad --timeout, DATABASE_URL not set
+
+Examples:
+  $ todo-db health --timeout 5s
+  $ todo-db health --json | jq .latencyMs`)
+    .action(action(lazy('health')))
+
+  const migrate = program
+    .command('migrate')
+    .description('apply, revert, inspect and create SQL migrations')
+    .addHelpText('after', `
+Examples:
+  $ todo-db migrate up                 apply every pending migration
+  $ todo-db migrate down               revert the last one
+  $ todo-db migrate status --json
+  $ todo-db migrate create add-tags`)
+  const migrationOptions = (c: Command) =>
+    c
+      .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
+      .option('--migrations-table <name>', 'table that records applied migrations (default: pgmigrations)')
+      .option('--lock-timeout <duration>', 'give up waiting for a table lock after this long (default: 10s)')
+  migrationOptions(
+    migrate
+      .command('up')
+      .description('apply pending migrations, each in its own transaction')
+      .argument('[count]', 'apply at most this many')
+      .option('--to <name>', 'apply up to and including this migration')
+      .option('--dry-run', 'print the SQL that would run; change nothing'),
+  ).action(action(lazy('migrate', 'up')))
+  migrationOptions(
+    migrate
+      .command('down')
+      .description('revert applied migrations (default: the last one)')
+      .argument('[count]', 'revert this many')
+      .option('--to <name>', 'revert down to, but not including, this migration')
+      .option('--all', 'revert every applied migration')
+      .option('--dry-run', 'print the SQL that would run; change nothing'),
+  ).action(action(lazy('migrate', 'down')))
+  migrationOptions(
+    migrate.command('status').description('list migrations: applied, pending, drifted (exit 4 on drift)'),
+  ).action(action(lazy('migrate', 'status')))
+  migrate
+    .command('create')
+    .description('create a new timestamped SQL migration with Up and Down sections')
+    .argument('<name>', 'what it does, e.g. add-tags')
+    .option('--migrations-dir <dir>', 'folder of SQL migrations')
+    .action(action(lazy('migrate', 'create')))
+
+  program
+    .command('seed')
+    .description('load deterministic, idempotent dev data in one transaction (COPY speed)')
+    .option('--seed <n>', 'random seed: the same seed gives the same rows')
+    .option('--users <n>', 'number of users')
+    .option('--categories <n>', 'categories per user')
+    .option('--todos <n>', 'todos in all')
+    .option('--reset', 'delete existing users, categories and todos first (same transaction)')
+    .addHelpText('after', `
+Examples:
+  $ todo-db seed
+  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json`)
+    .action(action(lazy('seed')))
+
+  const provision = program
+    .command('provision')
+    .description('create a Neon project/branch or a local PostgreSQL and write its URLs to .env')
+    .option('--local', 'a PostgreSQL on this machine: no account needed')
+    .option('--stop', 'with --local: stop the local server')
+    .option('--destroy', 'with --local: stop it and delete its data')
+    .option('--project <name>', 'Neon project name (found or created)', 'todo-db')
+    .option('--branch <name>', 'Neon branch (found or created off --parent)')
+    .option('--parent <branch>', 'parent branch (default: the project default branch)')
+    .option('--region <id>', 'Neon region for a new project, e.g. aws-us-east-2')
+    .option('--role <name>', 'database role', 'neondb_owner')
+    .option('--database <name>', 'database name', 'neondb')
+    .option('--delete-branch <name>', 'delete a Neon branch (never the default one)')
+    .option('--env-file <path>', 'file to write DATABASE_URL and DATABASE_URL_UNPOOLED to', '.env')
+    .option('--api-key <key>', 'Neon API key (default: $NEON_API_KEY)')
+    .option('--api-host <url>', 'Neon API base URL (default: $NEON_API_HOST or https://console.neon.tech/api/v2)')
+    .option('--timeout <duration>', 'give up after this long', '5m')
+    .addHelpText('after', `
+Examples:
+  $ todo-db provision --local
+  $ NEON_API_KEY=... todo-db provision --project todo --branch dev-alice
+  $ todo-db provision list --project todo --json
+  $ todo-db provision --project todo --delete-branch dev-alice`)
+    .action(action(lazy('provision')))
+  provision
+    .command('list')
+    .description("list the Neon project's branches")
+    .action(action(lazy('provision', 'list')))
+
+  return program
+}
+
+/** Runs the CLI and returns the exit code. Never throws, never exits: tests call it directly. */
+export async function run(input: RunInput): Promise<number> {
+  const cwd = input.cwd ?? process.cwd()
+  const env = input.env ?? process.env
+  const signal = input.signal ?? new AbortController().signal
+  let exitCode: number = ExitCode.OK
+  let parseErrorOut = ''
+
+  const program = buildProgram(async (load, cmd, args) => {
+    const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>
+    const out = createOutput({ ...globals, ...input.streams })
+    try {
+      const { createContext } = await import('./context.js')
+      const ctx = await createContext({ cwd, env, globals, signal, streams: input.streams })
+      const handler = await load()
+      const code = await handler(ctx, cmd.opts(), args)
+      exitCode = typeof code === 'number' ? code : ExitCode.OK
+    } catch (e) {
+      const err = toTodoDbError(e)
+      out.error(err)
+      if (err.code === 'INTERNAL' && globals.verbose && e instanceof Error && e.stack) {
+        ;(input.streams?.stderr ?? process.stderr).write(redact(e.stack) + '\n')
+      }
+      exitCode = err.exitCode
+    }
+  })
+
+  const stdout = input.streams?.stdout ?? process.stdout
+  const stderr = input.streams?.stderr ?? process.stderr
+  const applyOutput = (c: Command) => {
+    c.exitOverride()
+    c.configureOutput({
+      writeOut: (s) => stdout.write(s),
+      // Parse errors: keep commander's first line (it names the problem), we add what to do.
+      writeErr: (s) => void (parseErrorOut += s),
+    })
+    c.commands.forEach(applyOutput)
+  }
+  applyOutput(program)
+
+  try {
+    await program.parseAsync(input.argv, { from: 'user' })
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        return ExitCode.OK
+      }
+      if (e.code === 'commander.executeSubCommandAsync' || e.exitCode === 0) return ExitCode.OK
+      const first = (parseErrorOut.split('\n').find((l) => l.trim()) ?? e.message).replace(/^error:\s*/, '')
+      const suggestion = parseErrorOut.match(/\(Did you mean [^)]*\)/)?.[0]
+      const err = badInput(first + (suggestion && !first.includes('Did you mean') ? ` ${suggestion}` : ''), 'see todo-db --help', 'USAGE')
+      stderr.write(redact(`error: ${err.message} (${err.hint})`) + '\n')
+      return ExitCode.BAD_INPUT
+    }
+    const err = toTodoDbError(e)
+    stderr.write(redact(`error: ${err.message}`) + '\n')
+    return err.exitCode
+  }
+  return exitCode
+}
+
+/** The bin's entry: wires signals, runs, exits. */
+export async function main(argv: string[]): Promise<void> {
+  const controller = new AbortController()
+  let signalled: NodeJS.Signals | undefined
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) process.exit(sig === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM)
+    signalled = sig
+    controller.abort(sig)
+    // Commands that hold work roll back and return; this is the backstop if one does not.
+    setTimeout(() => process.exit(sig === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM), 10_000).unref()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  let code = await run({ argv: argv.slice(2), signal: controller.signal })
+  if (signalled && code !== ExitCode.OK) code = signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM
+  // Exit once stdout is flushed; a socket left half-open (a blackholed host) must not keep us alive.
+  process.stdout.write('', () => process.exit(code))
+}
+

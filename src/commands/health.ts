@@ -1,0 +1,25 @@
+import type { Context } from '../context.js'
+import { Deadline, parseDuration } from '../duration.js'
+import { TodoDbError, toTodoDbError } from '../errors.js'
+import { checkHealth, failedReport, healthExitCode, type HealthReport } from '../db/health.js'
+
+export async function run(ctx: Context, opts: { timeout: string }): Promise<number> {
+  let report: HealthReport
+  try {
+    const deadline = new Deadline(parseDuration(opts.timeout, '--timeout'))
+    report = await checkHealth(ctx.target(), deadline, ctx.out)
+  } catch (e) {
+    report = failedReport(toTodoDbError(e))
+  }
+  const c = ctx.out.color
+  if (ctx.out.json || report.ok) {
+    ctx.out.result(report, () =>
+      `${c.green('accepting connections')}: ${report.host}, PostgreSQL ${report.server?.version}, ` +
+      `${report.latencyMs} ms${report.ssl ? ', ssl' : ''}${report.pooled ? ', pooled' : ''}`)
+  }
+  if (!report.ok && report.error && !ctx.out.json) {
+    const { message, code, hint } = report.error
+    ctx.out.error(new TodoDbError(`${report.status.replace('_', ' ')}: ${message}`, { code, exitCode: 1, hint }))
+  }
+  return healthExitCode(report)
+}

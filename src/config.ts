@@ -1,0 +1,84 @@
+// Settings come from, strongest first: flags, the environment, .env, the config file, defaults.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseEnv } from 'node:util'
+import { badInput } from './errors.js'
+
+export interface Config {
+  migrationsDir: string
+  migrationsTable: string
+  timeouts: {
+    /** How long to keep trying to reach the server (a Neon compute may be waking). */
+    connect: string
+    /** How long a migration waits for a lock before failing. */
+    lock: string
+    /** Longest a single statement may run (0: no limit). */
+    statement: string
+  }
+  seed: {
+    seed: number
+    users: number
+    categories: number
+    todos: number
+  }
+}
+
+export const DEFAULT_CONFIG: Config = {
+  migrationsDir: 'migrations',
+  migrationsTable: 'pgmigrations',
+  timeouts: { connect: '30s', lock: '10s', statement: '0' },
+  seed: { seed: 42, users: 5, categories: 3, todos: 50 },
+}
+
+export const CONFIG_MODULE = 'todo-db'
+
+export interface LoadedConfig {
+  config: Config
+  filepath?: string
+}
+
+/** Loads the cosmiconfig config (package.json key, .todo-dbrc*, todo-db.config.*) from cwd upwards. */
+export async function loadConfig(cwd: string): Promise<LoadedConfig> {
+  const { cosmiconfig } = await import('cosmiconfig')
+  const explorer = cosmiconfig(CONFIG_MODULE, { searchStrategy: 'project' })
+  let found
+  try {
+    found = await explorer.search(cwd)
+  } catch (e) {
+    throw badInput(`cannot read the todo-db config file: ${(e as Error).message.split('\n')[0]}`, 'fix or remove the file')
+  }
+  if (!found || found.isEmpty) return { config: DEFAULT_CONFIG }
+  return { config: mergeConfig(DEFAULT_CONFIG, found.config, found.filepath), filepath: found.filepath }
+}
+
+function mergeConfig(base: Config, raw: unknown, filepath: string): Config {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw badInput(`${filepath}: the config must be an object`)
+  }
+  const r = raw as Partial<Config>
+  const known = new Set(Object.keys(base))
+  for (const key of Object.keys(r)) {
+    if (!known.has(key)) throw badInput(`${filepath}: unknown config key "${key}"`, `known keys: ${[...known].join(', ')}`)
+  }
+  return {
+    migrationsDir: r.migrationsDir ?? base.migrationsDir,
+    migrationsTable: r.migrationsTable ?? base.migrationsTable,
+    timeouts: { ...base.timeouts, ...(r.timeouts ?? {}) },
+    seed: { ...base.seed, ...(r.seed ?? {}) },
+  }
+}
+
+/**
+ * The environment the command sees: .env from the working directory under the real environment.
+ * A variable that is set in the real environment is never overridden by .env.
+ */
+export function loadEnv(cwd: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  let text: string
+  try {
+    text = readFileSync(join(cwd, '.env'), 'utf8')
+  } catch {
+    return { ...env }
+  }
+  const fromFile = parseEnv(text) as Record<string, string>
+  return { ...fromFile, ...env }
+}

@@ -1,0 +1,34 @@
+import { badInput } from './errors.js'
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/**
+ * Parses `5s`, `500ms`, `1m`, `1h` or a bare number of seconds (`5`, `0.5`) into milliseconds.
+ * `what` names the flag or setting in the error message.
+ */
+export function parseDuration(value: string | number, what: string): number {
+  const text = String(value).trim()
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(text)
+  if (!m) {
+    throw badInput(`${what}: "${text}" is not a duration`, 'use e.g. 5s, 500ms, 1m or a number of seconds')
+  }
+  const ms = Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]
+  if (!Number.isFinite(ms)) throw badInput(`${what}: "${text}" is too large`)
+  return Math.round(ms)
+}
+
+/** A point in time every step of a command must finish by. */
+export class Deadline {
+  readonly at: number
+  constructor(readonly ms: number) {
+    this.at = Date.now() + ms
+  }
+  remaining(): number {
+    return Math.max(0, this.at - Date.now())
+  }
+  expired(): boolean {
+    return this.remaining() === 0
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))

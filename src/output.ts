@@ -1,0 +1,94 @@
+// One place for output. Results go to stdout (human text, or one JSON document with --json);
+// logs, spinners and errors go to stderr. Everything passes through redact().
+import { Chalk, type ChalkInstance } from 'chalk'
+import { redact, type TodoDbError } from './errors.js'
+
+export interface OutputOptions {
+  json?: boolean
+  quiet?: boolean
+  verbose?: boolean
+  color?: boolean
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean }
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean }
+}
+
+export interface Spinner {
+  update(text: string): void
+  succeed(text?: string): void
+  fail(text?: string): void
+  stop(): void
+}
+
+export interface Output {
+  readonly json: boolean
+  readonly quiet: boolean
+  readonly verbose: boolean
+  readonly interactive: boolean
+  readonly color: ChalkInstance
+  /** The command's result: `human` is printed unless --json, where `data` is printed instead. */
+  result(data: unknown, human: string | (() => string)): void
+  info(line: string): void
+  warn(line: string): void
+  debug(line: string): void
+  error(err: TodoDbError): void
+  spinner(text: string): Promise<Spinner>
+}
+
+export function createOutput(opts: OutputOptions = {}): Output {
+  const stdout = opts.stdout ?? process.stdout
+  const stderr = opts.stderr ?? process.stderr
+  const json = !!opts.json
+  const quiet = !!opts.quiet
+  const verbose = !!opts.verbose && !quiet
+  const useColor = opts.color !== false && !!stderr.isTTY && !process.env.NO_COLOR
+  const color = new Chalk({ level: useColor ? 1 : 0 })
+  // Spinners only when a person is watching: a TTY, not --json, not --quiet, not CI.
+  const interactive = !!stderr.isTTY && !json && !quiet && !process.env.CI
+
+  const err = (line: string) => stderr.write(redact(line) + '\n')
+
+  return {
+    json,
+    quiet,
+    verbose,
+    interactive,
+    color,
+    result(data, human) {
+      if (json) {
+        stdout.write(redact(JSON.stringify(data, null, 2)) + '\n')
+        return
+      }
+      const text = typeof human === 'function' ? human() : human
+      if (text) stdout.write(redact(text) + '\n')
+    },
+    info(line) {
+      if (!quiet) err(line)
+    },
+    warn(line) {
+      if (!quiet) err(color.yellow('warning: ') + line)
+    },
+    debug(line) {
+      if (verbose) err(color.dim(line))
+    },
+    error(e) {
+      if (json) {
+        // A machine reading stdout still gets one JSON document it can parse.
+        stdout.write(redact(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2)) + '\n')
+      }
+      err(color.red('error: ') + e.message + (e.hint ? ` ${color.dim('(' + e.hint + ')')}` : ''))
+    },
+    async spinner(text) {
+      if (!interactive) {
+        return { update() {}, succeed() {}, fail() {}, stop() {} }
+      }
+      const { default: ora } = await import('ora')
+      const s = ora({ text: redact(text), stream: stderr as NodeJS.WritableStream & { isTTY: boolean } }).start()
+      return {
+        update: (t) => void (s.text = redact(t)),
+        succeed: (t) => void s.succeed(t === undefined ? undefined : redact(t)),
+        fail: (t) => void s.fail(t === undefined ? undefined : redact(t)),
+        stop: () => void s.stop(),
+      }
+    },
+  }
+}

@@ -1,0 +1,86 @@
+// Runs the built CLI as a process, as users and CI do, and records every output for the
+// suite-wide "no password anywhere" check.
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { inject } from 'vitest'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const BIN = resolve(__dirname, '../../bin/todo-db.js')
+/**
+ * Passwords and API keys the tests hand to the CLI. Every run's stdout and stderr is checked
+ * against them (and the cluster password): a leak fails the test that caused it.
+ */
+export const secrets = new Set<string>()
+
+export function leakedSecret(text: string): string | undefined {
+  const all = [...secrets]
+  try {
+    all.push(inject('cluster').password)
+  } catch {
+    // outside a vitest worker: only the registered secrets
+  }
+  return all.find((s) => s && (text.includes(s) || text.includes(encodeURIComponent(s))))
+}
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  ms: number
+}
+
+export interface CliOptions {
+  cwd?: string
+  env?: Record<string, string | undefined>
+  /** Replaces the inherited environment entirely (besides PATH/HOME). */
+  cleanEnv?: boolean
+  timeoutMs?: number
+  onSpawn?: (child: ReturnType<typeof spawn>) => void
+  input?: string
+}
+
+export function tempDir(prefix = 'todo-db-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const base: Record<string, string | undefined> = opts.cleanEnv
+    ? { PATH: process.env.PATH, HOME: process.env.HOME }
+    : { ...process.env }
+  // The suite's own variables must not leak into a command under test.
+  delete base.DATABASE_URL
+  delete base.DATABASE_URL_UNPOOLED
+  delete base.NEON_API_KEY
+  delete base.NEON_API_HOST
+  const env = { ...base, NO_COLOR: '1', ...opts.env }
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
+  const started = Date.now()
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? tempDir(),
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    if (opts.input !== undefined) child.stdin.end(opts.input)
+    else child.stdin.end()
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
+    opts.onSpawn?.(child)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      const result = { code, signal, stdout, stderr, ms: Date.now() - started }
+      const leaked = leakedSecret(stdout + stderr)
+      if (leaked) {
+        reject(new Error(`a secret (${leaked.slice(0, 2)}…) appears in the output of todo-db ${args[0]}:\n${stdout}\n${stderr}`))
+        return
+      }
+      resolvePromise(result)
+    })
+  })
+}

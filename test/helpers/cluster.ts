@@ -1,0 +1,126 @@
+// A throwaway PostgreSQL cluster on a free loopback port, for the tests and the benchmark.
+// Uses Debian's PostgreSQL server (pg_config --bindir); as root it runs as the postgres user.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export interface Cluster {
+  host: string
+  port: number
+  user: string
+  password: string
+  /** CA certificate that signed the server certificate (SAN localhost, 127.0.0.1). */
+  caFile: string
+  dir: string
+  url(database?: string, params?: string): string
+  psql(sql: string, database?: string): string
+  stop(): void
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+function bindir(): string {
+  const candidates = [process.env.PG_BINDIR]
+  try {
+    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim())
+  } catch {
+    // pg_config is not everywhere; fall through to the Debian path
+  }
+  candidates.push('/usr/lib/postgresql/15/bin')
+  for (const c of candidates) if (c && existsSync(join(c, 'initdb'))) return c
+  throw new Error('PostgreSQL server binaries not found: install postgresql-15 or set PG_BINDIR')
+}
+
+const isRoot = process.getuid?.() === 0
+
+/** Runs a PostgreSQL binary, as the postgres user when we are root (PostgreSQL refuses root). */
+function runPg(bin: string, args: string[]): void {
+  const cmd = isRoot ? 'runuser' : bin
+  const argv = isRoot ? ['-u', 'postgres', '--', bin, ...args] : args
+  const r = spawnSync(cmd, argv, { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed: ${r.stderr || r.stdout}`)
+}
+
+function chownTree(path: string): void {
+  if (isRoot) execFileSync('chown', ['-R', 'postgres:postgres', path])
+}
+
+function makeCerts(dir: string): { ca: string; cert: string; key: string } {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=todo-db test CA',
+    '-keyout', 'ca.key', '-out', 'ca.crt')
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr')
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt')
+  chmodSync(join(dir, 'server.key'), 0o600)
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') }
+}
+
+export async function startCluster(opts: { ssl?: boolean; password?: string } = {}): Promise<Cluster> {
+  const bin = bindir()
+  const dir = mkdtempSync(join(tmpdir(), 'todo-db-pg-'))
+  chmodSync(dir, 0o755)
+  const data = join(dir, 'data')
+  const password = opts.password ?? 'pw-' + Math.random().toString(36).slice(2) + '-S3cret'
+  const pwfile = join(dir, 'pwfile')
+  writeFileSync(pwfile, password + '\n')
+  const certs = makeCerts(dir)
+  chownTree(dir)
+
+  runPg(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--pwfile', pwfile, '--auth-host=scram-sha-256',
+    '--auth-local=trust', '-E', 'UTF8', '--locale=C', '--no-sync'])
+  const port = await freePort()
+  const conf = [
+    `port = ${port}`,
+    `listen_addresses = '127.0.0.1'`,
+    `unix_socket_directories = '${dir}'`,
+    'max_connections = 200',
+    'fsync = off',
+    'synchronous_commit = off',
+    'full_page_writes = off',
+    `ssl = ${opts.ssl === false ? 'off' : 'on'}`,
+    `ssl_cert_file = '${certs.cert}'`,
+    `ssl_key_file = '${certs.key}'`,
+  ].join('\n')
+  writeFileSync(join(data, 'postgresql.auto.conf'), conf + '\n')
+  chownTree(data)
+  runPg(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', 'start'])
+
+  const host = '127.0.0.1'
+  const url = (database = 'postgres', params = 'sslmode=disable') =>
+    `postgres://postgres:${encodeURIComponent(password)}@${host}:${port}/${database}${params ? '?' + params : ''}`
+  return {
+    host,
+    port,
+    user: 'postgres',
+    password,
+    caFile: certs.ca,
+    dir,
+    url,
+    psql(sql, database = 'postgres') {
+      return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql], {
+        encoding: 'utf8',
+      }).trim()
+    },
+    stop() {
+      try {
+        runPg(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'])
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  }
+}

@@ -1,0 +1,37 @@
+// Per-file databases on the suite's cluster, and an observer connection to check what landed.
+import { execFileSync } from 'node:child_process'
+import { inject } from 'vitest'
+import postgres from 'postgres'
+
+export function cluster() {
+  return inject('cluster')
+}
+
+export function dbUrl(database: string, params = 'sslmode=disable'): string {
+  const c = cluster()
+  return `postgres://${c.user}:${encodeURIComponent(c.password)}@${c.host}:${c.port}/${database}${params ? '?' + params : ''}`
+}
+
+/** psql as the superuser over the Unix socket. */
+export function psql(sql: string, database = 'postgres'): string {
+  const c = cluster()
+  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', c.dir, '-p', String(c.port), '-U', c.user, '-d', database, '-c', sql], {
+    encoding: 'utf8',
+  }).trim()
+}
+
+/** A fresh, empty database; the name is made unique per call. */
+export function createDatabase(prefix: string): string {
+  const name = `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${Math.floor(Math.random() * 1e6)}`
+  psql(`create database ${name}`)
+  return name
+}
+
+export function dropDatabase(name: string): void {
+  psql(`drop database if exists ${name} with (force)`)
+}
+
+/** An observer connection (not through todo-db) for assertions. */
+export function observer(database: string) {
+  return postgres(dbUrl(database), { max: 2, onnotice: () => {}, idle_timeout: 1 })
+}
