@@ -6,32 +6,35 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export interface Cluster {
-  host: string
-  port: number
-  user: string
-  password: string
-  /** CA certificate that signed the server certificate (SAN localhost, 127.0.0.1). */
-  caFile: string
-  dir: string
-  url(database?: string, params?: string): string
-  psql(sql: string, database?: string): string
-  stop(): void
-}
+/**
+ * @typedef {object} Cluster
+ * @property {string} host
+ * @property {number} port
+ * @property {string} user
+ * @property {string} password
+ * @property {string} caFile  CA certificate that signed the server certificate (SAN localhost, 127.0.0.1)
+ * @property {string} dir     folder of the cluster; also its Unix socket directory
+ * @property {string} bindir  PostgreSQL server binaries
+ * @property {(database?: string, params?: string) => string} url
+ * @property {(sql: string, database?: string) => string} psql
+ * @property {() => void} stop
+ */
 
-export function freePort(): Promise<number> {
+/** @returns {Promise<number>} */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.unref()
     srv.on('error', reject)
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
+      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address())
       srv.close(() => resolve(port))
     })
   })
 }
 
-function bindir(): string {
+export function bindir() {
+  /** @type {(string|undefined)[]} */
   const candidates = [process.env.PG_BINDIR]
   try {
     candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim())
@@ -46,19 +49,22 @@ function bindir(): string {
 const isRoot = process.getuid?.() === 0
 
 /** Runs a PostgreSQL binary, as the postgres user when we are root (PostgreSQL refuses root). */
-function runPg(bin: string, args: string[]): void {
+/** @param {string} bin @param {string[]} args */
+function runPg(bin, args) {
   const cmd = isRoot ? 'runuser' : bin
   const argv = isRoot ? ['-u', 'postgres', '--', bin, ...args] : args
   const r = spawnSync(cmd, argv, { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed: ${r.stderr || r.stdout}`)
 }
 
-function chownTree(path: string): void {
+/** @param {string} path */
+function chownTree(path) {
   if (isRoot) execFileSync('chown', ['-R', 'postgres:postgres', path])
 }
 
-function makeCerts(dir: string): { ca: string; cert: string; key: string } {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
+/** @param {string} dir */
+function makeCerts(dir) {
+  const ssl = (/** @type {string[]} */ ...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
   ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=todo-db test CA',
     '-keyout', 'ca.key', '-out', 'ca.crt')
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr')
@@ -69,7 +75,11 @@ function makeCerts(dir: string): { ca: string; cert: string; key: string } {
   return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') }
 }
 
-export async function startCluster(opts: { ssl?: boolean; password?: string } = {}): Promise<Cluster> {
+/**
+ * @param {{ ssl?: boolean, password?: string }} [opts]
+ * @returns {Promise<Cluster>}
+ */
+export async function startCluster(opts = {}) {
   const bin = bindir()
   const dir = mkdtempSync(join(tmpdir(), 'todo-db-pg-'))
   chmodSync(dir, 0o755)
@@ -100,7 +110,7 @@ export async function startCluster(opts: { ssl?: boolean; password?: string } = 
   runPg(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', 'start'])
 
   const host = '127.0.0.1'
-  const url = (database = 'postgres', params = 'sslmode=disable') =>
+  const url = (/** @type {string} */ database = 'postgres', /** @type {string} */ params = 'sslmode=disable') =>
     `postgres://postgres:${encodeURIComponent(password)}@${host}:${port}/${database}${params ? '?' + params : ''}`
   return {
     host,
@@ -109,6 +119,7 @@ export async function startCluster(opts: { ssl?: boolean; password?: string } = 
     password,
     caFile: certs.ca,
     dir,
+    bindir: bin,
     url,
     psql(sql, database = 'postgres') {
       return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql], {
