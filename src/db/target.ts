@@ -41,8 +41,8 @@ export function resolveTarget(src: UrlSources, opts: { session?: boolean } = {})
     return direct
   }
   throw badInput(
-    'this command needs a direct session, but the database URL goes through a transaction-mode pooler',
-    'set DATABASE_URL_UNPOOLED to the direct URL (without the pooler)',
+    'the database URL goes through a transaction-mode pooler, and this command needs a direct session: set DATABASE_URL_UNPOOLED to the direct URL',
+    'DDL and advisory locks do not survive transaction pooling',
     'POOLED_URL',
   )
 }

@@ -1,0 +1,96 @@
+// Sets a project up for todo-db. Never overwrites without force; safe to run twice.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DEFAULT_CONFIG } from '../config.js'
+
+export type Change = { path: string; action: 'created' | 'overwritten' | 'updated' | 'kept' }
+
+export interface InitOptions {
+  cwd: string
+  force?: boolean
+  migrationsDir?: string
+  /** A config file found by cosmiconfig (package.json key, .todo-dbrc*, ...), if any. */
+  existingConfig?: string
+}
+
+export const CONFIG_FILE = '.todo-dbrc.json'
+
+/** Every variable todo-db reads, documented; copied to .env by the user. */
+export const ENV_EXAMPLE = `# todo-db reads these from the environment, or from .env in the working directory
+# (a variable set in the real environment always wins over .env).
+# Copy this file to .env and fill it in. Never commit .env.
+
+# The database the app and todo-db use. Neon: the pooled URL (host ends in -pooler).
+# Local: todo-db provision --local writes this for you.
+DATABASE_URL=postgres://todo:password@localhost:5432/todo
+
+# Direct (unpooled) URL: migrations need a real session (DDL, advisory locks).
+# Neon: the same host without -pooler. Leave empty when DATABASE_URL is not pooled.
+DATABASE_URL_UNPOOLED=
+
+# Neon API key for todo-db provision (console: Account settings > API keys).
+NEON_API_KEY=
+
+# Neon API base URL, /api/v2 included. Only for tests or a proxy.
+# NEON_API_HOST=https://console.neon.tech/api/v2
+
+# Set to anything to turn colours off.
+# NO_COLOR=1
+`
+
+function packageMigrationsDir(): string {
+  // dist/init/project.js -> <package>/migrations
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations')
+}
+
+function writeFile(path: string, text: string, force: boolean | undefined, changes: Change[], cwd: string): void {
+  const rel = relative(cwd, path) || path
+  if (existsSync(path) && !force) return void changes.push({ path: rel, action: 'kept' })
+  const action = existsSync(path) ? 'overwritten' : 'created'
+  writeFileSync(path, text)
+  changes.push({ path: rel, action })
+}
+
+/** Adds the lines to .gitignore that are not there yet. */
+function ensureGitignore(cwd: string, lines: string[], changes: Change[]): void {
+  const path = join(cwd, '.gitignore')
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : ''
+  const present = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/^\//, '')))
+  const missing = lines.filter((l) => !present.has(l) && !present.has(l.replace(/\/$/, '')))
+  if (!missing.length) return void changes.push({ path: '.gitignore', action: 'kept' })
+  const sep = text === '' || text.endsWith('\n') ? '' : '\n'
+  writeFileSync(path, `${text}${sep}${text ? '\n' : ''}# todo-db: secrets and the local database\n${missing.join('\n')}\n`)
+  changes.push({ path: '.gitignore', action: text ? 'updated' : 'created' })
+}
+
+export function initProject(opts: InitOptions): Change[] {
+  const { cwd, force } = opts
+  const changes: Change[] = []
+  const migrationsDir = opts.migrationsDir ?? DEFAULT_CONFIG.migrationsDir
+
+  if (opts.existingConfig && !force) {
+    changes.push({ path: relative(cwd, opts.existingConfig) || opts.existingConfig, action: 'kept' })
+  } else {
+    const config = { ...DEFAULT_CONFIG, migrationsDir }
+    writeFile(join(cwd, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', force, changes, cwd)
+  }
+  writeFile(join(cwd, '.env.example'), ENV_EXAMPLE, force, changes, cwd)
+  ensureGitignore(cwd, ['.env', '.todo-db/'], changes)
+
+  // The migrations folder starts with the todo schema this tool ships.
+  const dir = join(cwd, migrationsDir)
+  const relDir = relative(cwd, dir) + '/'
+  changes.push({ path: relDir, action: existsSync(dir) ? 'kept' : 'created' })
+  mkdirSync(dir, { recursive: true })
+  const source = packageMigrationsDir()
+  if (resolve(source) !== resolve(dir) && existsSync(source)) {
+    for (const file of readdirSync(source).filter((f) => f.endsWith('.sql')).sort()) {
+      const target = join(dir, file)
+      if (existsSync(target) && !force) continue
+      copyFileSync(join(source, file), target)
+      changes.push({ path: relative(cwd, target), action: 'created' })
+    }
+  }
+  return changes
+}
