@@ -8,6 +8,11 @@ import type { Context, GlobalOptions } from './context.js'
 
 export type CommandResult = number | void
 type Handler = (ctx: Context, opts: Record<string, any>, args: string[]) => Promise<CommandResult>
+interface Loader {
+  (): Promise<Handler>
+  /** Whether the command reads the config file (default yes). */
+  config?: boolean
+}
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
 
@@ -28,12 +33,13 @@ Exit codes:
   4  drift: an applied migration was edited or removed
   130/143  interrupted by SIGINT/SIGTERM (the database is left as it was)`
 
-function buildProgram(run: (load: () => Promise<Handler>, cmd: Command, args: string[]) => Promise<void>): Command {
-  const lazy = (module: string, name = 'run') => async () => {
-    const mod = await import(`./commands/${module}.js`)
-    return mod[name] as Handler
-  }
-  const action = (load: () => Promise<Handler>) =>
+function buildProgram(run: (load: Loader, cmd: Command, args: string[]) => Promise<void>): Command {
+  const lazy = (module: string, name = 'run', opts: { config?: boolean } = {}): Loader =>
+    Object.assign(async () => {
+      const mod = await import(`./commands/${module}.js`)
+      return mod[name] as Handler
+    }, opts)
+  const action = (load: Loader) =>
     async function (this: Command, ...params: unknown[]) {
       // commander passes (...args, opts, command)
       const args = params.slice(0, -2).flat().filter((a): a is string => typeof a === 'string')
@@ -82,7 +88,7 @@ Exit codes (as pg_isready):
 Examples:
   $ todo-db health --timeout 5s
   $ todo-db health --json | jq .latencyMs`)
-    .action(action(lazy('health')))
+    .action(action(lazy('health', 'run', { config: false })))
 
   const migrate = program
     .command('migrate')
@@ -184,7 +190,7 @@ export async function run(input: RunInput): Promise<number> {
     const out = createOutput({ ...globals, ...input.streams })
     try {
       const { createContext } = await import('./context.js')
-      const ctx = await createContext({ cwd, env, globals, signal, streams: input.streams })
+      const ctx = await createContext({ cwd, env, globals, signal, streams: input.streams, loadConfig: load.config })
       const handler = await load()
       const code = await handler(ctx, cmd.opts(), args)
       exitCode = typeof code === 'number' ? code : ExitCode.OK

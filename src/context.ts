@@ -1,5 +1,5 @@
 // What every command gets: where it runs, what it reads, where it writes.
-import { loadConfig, loadEnv, type Config } from './config.js'
+import { DEFAULT_CONFIG, loadConfig, loadEnv, type Config } from './config.js'
 import { createOutput, type Output, type OutputOptions } from './output.js'
 import { Deadline, parseDuration } from './duration.js'
 import { resolveTarget } from './db/target.js'
@@ -35,13 +35,15 @@ export interface ContextInput {
   globals: GlobalOptions
   signal: AbortSignal
   streams?: Pick<OutputOptions, 'stdout' | 'stderr'>
+  /** false: skip the config file search (health needs none, and must start fast). */
+  loadConfig?: boolean
 }
 
 export async function createContext(input: ContextInput): Promise<Context> {
   const { cwd, globals } = input
   const out = createOutput({ ...globals, ...input.streams })
   const env = loadEnv(cwd, input.env)
-  const { config, filepath } = await loadConfig(cwd)
+  const { config, filepath } = input.loadConfig === false ? { config: DEFAULT_CONFIG, filepath: undefined } : await loadConfig(cwd)
   return {
     cwd,
     env,

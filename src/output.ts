@@ -1,6 +1,14 @@
 // One place for output. Results go to stdout (human text, or one JSON document with --json);
 // logs, spinners and errors go to stderr. Everything passes through redact().
-import { Chalk, type ChalkInstance } from 'chalk'
+
+// chalk is loaded only when colour is possible: scripts and CI (no TTY) skip its start-up cost.
+const chalk = process.stderr.isTTY || process.stdout.isTTY ? await import('chalk') : undefined
+
+/** A chalk look-alike that returns text unchanged, however its styles are chained. */
+const plain: ChalkInstance = new Proxy(((...text: unknown[]) => text.join(' ')) as unknown as ChalkInstance, {
+  get: (_target, prop) => (prop === 'level' ? 0 : plain),
+})
+import type { ChalkInstance } from 'chalk'
 import { redact, type TodoDbError } from './errors.js'
 
 export interface OutputOptions {
@@ -41,7 +49,7 @@ export function createOutput(opts: OutputOptions = {}): Output {
   const quiet = !!opts.quiet
   const verbose = !!opts.verbose && !quiet
   const useColor = opts.color !== false && !!stderr.isTTY && !process.env.NO_COLOR
-  const color = new Chalk({ level: useColor ? 1 : 0 })
+  const color = useColor && chalk ? new chalk.Chalk({ level: 1 }) : plain
   // Spinners only when a person is watching: a TTY, not --json, not --quiet, not CI.
   const interactive = !!stderr.isTTY && !json && !quiet && !process.env.CI
 
