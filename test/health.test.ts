@@ -112,6 +112,22 @@ describe('todo-db health', () => {
     }
   })
 
+  it('retries while the server is starting up (57P03), and reports rejecting if it never finishes', async () => {
+    const starting = await startProxy(c, 'starting')
+    try {
+      const url = `postgres://postgres:${encodeURIComponent(c.password)}@127.0.0.1:${starting.port}/postgres?sslmode=disable`
+      const stuck = await runCli(['health', '--timeout', '1s', '--json', '--database-url', url])
+      expect(stuck.code).toBe(1)
+      expect(JSON.parse(stuck.stdout)).toMatchObject({ status: 'rejecting', error: { code: 'SERVER_STARTING', sqlState: '57P03' } })
+      const pending = runCli(['health', '--timeout', '15s', '--database-url', url])
+      await new Promise((r) => setTimeout(r, 1000))
+      starting.mode = 'forward'
+      expect((await pending).code).toBe(0)
+    } finally {
+      await starting.close()
+    }
+  })
+
   it('exits 3 with a clear line when no URL is set anywhere', async () => {
     const r = await runCli(['health'], { cwd: tempDir() })
     expect(r.code).toBe(3)

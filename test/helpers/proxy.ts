@@ -1,10 +1,20 @@
 // A TCP proxy on loopback that forwards to a real server, or misbehaves on purpose:
 // refuse (nothing listening), drop (accept, then close), blackhole (accept, never answer),
-// delay (forward after a pause), and cut() to kill every live connection mid-flight.
+// delay (forward after a pause), starting (answer as a server still starting up: 57P03),
+// and cut() to kill every live connection mid-flight.
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { freePort } from './cluster.js'
 
-export type ProxyMode = 'forward' | 'drop' | 'blackhole' | 'delay'
+export type ProxyMode = 'forward' | 'drop' | 'blackhole' | 'delay' | 'starting'
+
+/** The ErrorResponse a PostgreSQL server sends while it starts up (SQLSTATE 57P03). */
+function startingUpError(): Buffer {
+  const fields = Buffer.from('SFATAL\0VFATAL\0C57P03\0Mthe database system is starting up\0\0')
+  const head = Buffer.alloc(5)
+  head.write('E')
+  head.writeUInt32BE(fields.length + 4, 1)
+  return Buffer.concat([head, fields])
+}
 
 export interface FaultProxy {
   port: number
@@ -37,6 +47,10 @@ export async function startProxy(target: { host: string; port: number }, mode: P
           client.on('error', () => {})
           if (proxy.mode === 'drop') return void client.destroy()
           if (proxy.mode === 'blackhole') return // read nothing, answer nothing
+          if (proxy.mode === 'starting') {
+            client.once('data', () => client.end(startingUpError()))
+            return
+          }
           const open = () => {
             const upstream = connect(target.port, target.host)
             sockets.add(upstream)
