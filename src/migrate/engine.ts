@@ -1,0 +1,86 @@
+// Runs the chosen migrations with node-pg-migrate's runner on our locked session, each file in
+// its own transaction. What the runner does not do for a client it was given (issue #1752: a
+// failed migration leaves the transaction open), we do here: roll back before anyone reuses the
+// session, so the lock can be released and nothing of the failing file remains.
+import type postgres from 'postgres'
+import type { Output } from '../output.js'
+import type { DbTarget } from '../db/url.js'
+import type { MigrationFile } from './files.js'
+import { withChecksum } from './journal.js'
+import { interrupted } from './lock.js'
+import { migrationFailure } from './failure.js'
+import { createRunnerClient } from './runner-client.js'
+
+export interface EngineRun {
+  conn: postgres.ReservedSql
+  direction: 'up' | 'down'
+  /** The migrations to run, in order; the runner picks the same ones by count. */
+  plan: MigrationFile[]
+  /** Every file, so the runner can check order and we can map errors to files. */
+  files: MigrationFile[]
+  dir: string
+  table: string
+  cwd: string
+  target: DbTarget
+  out: Output
+  signal: AbortSignal
+}
+
+export interface Ran {
+  name: string
+  ms: number
+}
+
+const MARKER = /^### MIGRATION (.+) \((UP|DOWN)\) ###$/
+
+export async function runEngine(run: EngineRun): Promise<Ran[]> {
+  const { runner } = await import('node-pg-migrate/runner')
+  const byName = new Map(run.files.map((f) => [f.name, f]))
+  const client = createRunnerClient(run.conn, (text) =>
+    run.direction === 'up' ? withChecksum(text, (name) => byName.get(name)?.checksum) : text)
+
+  const ran: Ran[] = []
+  let current: { name: string; started: number } | undefined
+  const finishCurrent = () => {
+    if (current) ran.push({ name: current.name, ms: Date.now() - current.started })
+    current = undefined
+  }
+  // The runner announces each migration just before sending its SQL: that is how we know which
+  // file a failing statement belongs to.
+  const info = (msg: unknown) => {
+    const m = MARKER.exec(String(msg))
+    if (!m) return run.out.debug(String(msg))
+    finishCurrent()
+    current = { name: m[1], started: Date.now() }
+  }
+  const text = (msg: unknown) => String(msg)
+  const logger = { debug: (m: unknown) => run.out.debug(text(m)), info, warn: (m: unknown) => run.out.warn(text(m)), error: (m: unknown) => run.out.debug(text(m)) }
+
+  const onAbort = () => client.abort()
+  run.signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    if (run.signal.aborted) throw interrupted()
+    await runner({
+      dbClient: client as never,
+      dir: run.dir,
+      direction: run.direction,
+      count: run.plan.length,
+      migrationsTable: run.table,
+      checkOrder: true,
+      noLock: true,
+      singleTransaction: false,
+      logger,
+      verbose: run.out.verbose,
+    })
+    finishCurrent()
+    return ran
+  } catch (e) {
+    await run.conn.unsafe('rollback').catch(() => {})
+    for (const r of ran) run.out.info(`${run.direction === 'up' ? 'applied' : 'reverted'} ${r.name} before the failure (${r.ms} ms)`)
+    const name = current?.name
+    if (client.aborted) throw interrupted(`${name ?? 'the migration'} was rolled back${ran.length ? '' : '; the database is as before'}`)
+    throw migrationFailure(e, { cwd: run.cwd, target: run.target, direction: run.direction, name, file: name ? byName.get(name) : undefined, sentText: client.failedText })
+  } finally {
+    run.signal.removeEventListener('abort', onAbort)
+  }
+}

@@ -1,0 +1,43 @@
+// A failed migration as one line: the file, the line and column of the failing statement,
+// and the server's message; never the whole SQL, never a stack.
+import { relative } from 'node:path'
+import { classifyError } from '../db/connection.js'
+import { TodoDbError } from '../errors.js'
+import type { DbTarget } from '../db/url.js'
+import { lineAndColumn, type MigrationFile } from './files.js'
+
+/** Where in the file the server's 1-based `position` inside the sent statement points. */
+export function positionInFile(file: MigrationFile, sentText: string, position: number): { line: number; column: number } | undefined {
+  // node-pg-migrate appends ";" to a section that does not end with one.
+  const body = file.content.includes(sentText) ? sentText : sentText.replace(/;$/, '')
+  const start = file.content.indexOf(body)
+  if (start < 0 || !(position >= 1)) return undefined
+  return lineAndColumn(file.content, start + position - 1)
+}
+
+export interface FailureContext {
+  cwd: string
+  target: DbTarget
+  direction: 'up' | 'down'
+  file?: MigrationFile
+  name?: string
+  sentText?: string
+}
+
+export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
+  const base = classifyError(e, f.target)
+  if (!f.name) return base
+  const position = Number((e as { position?: string }).position)
+  const where = f.file ? relative(f.cwd, f.file.path) || f.file.path : f.name
+  const at = f.file && f.sentText ? positionInFile(f.file, f.sentText, position) : undefined
+  const loc = at ? `${where}:${at.line}:${at.column}` : where
+  const state = base.sqlState ? ` [${base.sqlState}]` : ''
+  return new TodoDbError(`migration ${f.name} (${f.direction}) failed at ${loc}: ${base.message}${state}; it was rolled back, nothing of it remains`, {
+    code: base.code === 'DB_ERROR' ? 'MIGRATION_FAILED' : base.code,
+    exitCode: base.exitCode,
+    hint: base.hint,
+    sqlState: base.sqlState,
+    cause: e,
+    data: { migration: f.name, file: where, ...(at ?? {}) },
+  })
+}

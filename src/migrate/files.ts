@@ -1,0 +1,57 @@
+// The migration files on disk: names, order, SQL sections and checksums.
+// Order and section parsing come from node-pg-migrate itself, so what we check and print is
+// exactly what its runner executes.
+import { createHash } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import { basename, extname, resolve } from 'node:path'
+import { badInput } from '../errors.js'
+
+export interface MigrationFile {
+  /** The file name without extension: what the migrations table records. */
+  name: string
+  path: string
+  content: string
+  checksum: string
+}
+
+/**
+ * sha256 of the file with line endings normalised: a checkout with core.autocrlf must not read
+ * as an edit, anything else that changes what runs must.
+ */
+export function checksumOf(content: string): string {
+  return createHash('sha256').update(content.replace(/\r\n/g, '\n')).digest('hex')
+}
+
+export async function loadMigrationFiles(dir: string): Promise<MigrationFile[]> {
+  const abs = resolve(dir)
+  const info = await stat(abs).catch(() => undefined)
+  if (!info?.isDirectory()) {
+    throw badInput(`the migrations folder ${dir} does not exist`, 'pass --migrations-dir, set migrationsDir in the config, or run todo-db migrate create NAME', 'NO_MIGRATIONS_DIR')
+  }
+  const { getMigrationFilePaths } = await import('node-pg-migrate/migration')
+  const paths = await getMigrationFilePaths(abs)
+  return Promise.all(
+    paths.map(async (path) => {
+      const content = await readFile(path, 'utf8')
+      return { name: basename(path, extname(path)), path, content, checksum: checksumOf(content) }
+    }),
+  )
+}
+
+/** The SQL one direction of a SQL migration runs, as node-pg-migrate cuts it from the file. */
+export async function sectionSql(file: MigrationFile, direction: 'up' | 'down'): Promise<string | undefined> {
+  if (extname(file.path).toLowerCase() !== '.sql') return undefined
+  const { getActions } = await import('node-pg-migrate/sqlMigration')
+  const action = getActions(file.content)[direction]
+  if (typeof action !== 'function') return undefined
+  let sql = ''
+  await action({ sql: (text: string) => void (sql += text) } as never, () => {})
+  return sql
+}
+
+/** Line and column (1-based) of a character offset in a file. */
+export function lineAndColumn(content: string, offset: number): { line: number; column: number } {
+  const before = content.slice(0, offset)
+  const line = before.split('\n').length
+  return { line, column: offset - before.lastIndexOf('\n') }
+}

@@ -1,0 +1,40 @@
+// Human text for migrate's results (--json prints the result objects as they are).
+import type { ChalkInstance } from 'chalk'
+import type { DryRunResult, RunResult } from './run.js'
+import type { StatusReport } from './status.js'
+
+export function formatRun(r: RunResult): string {
+  const verb = r.direction === 'up' ? 'applied' : 'reverted'
+  const lines = r.recorded.map((n) => `recorded the checksum of ${n} (applied before checksums were kept)`)
+  if (r.migrations.length === 0) {
+    lines.push(r.direction === 'up' ? 'nothing to apply: the database is up to date' : 'nothing to revert')
+  }
+  for (const m of r.migrations) lines.push(`${verb} ${m.name} (${m.ms} ms)`)
+  return lines.join('\n')
+}
+
+export function formatDryRun(r: DryRunResult): string {
+  if (r.migrations.length === 0) return `-- dry run: nothing to ${r.direction === 'up' ? 'apply' : 'revert'}`
+  return r.migrations
+    .map((m) => `-- dry run: migrate ${r.direction} ${m.name} (one transaction)\n${m.sql ?? `-- (not a SQL file: its ${r.direction} code is not shown)`}`.trimEnd())
+    .join('\n\n')
+}
+
+export function formatStatus(r: StatusReport, c: ChalkInstance): string {
+  const drifted = new Map(r.drift.map((d) => [d.name, d.kind]))
+  const rows = r.migrations.map((m) => {
+    const kind = drifted.get(m.name)
+    const state = kind ? c.red(kind.replace(/_/g, ' ').toUpperCase()) : m.applied ? c.green('applied') : c.yellow('pending')
+    const when = m.appliedAt ? m.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : ''
+    return [state, when, m.name] as const
+  })
+  const width = (i: 0 | 1) => Math.max(0, ...rows.map((row) => stripAnsi(row[i]).length))
+  const pad = (s: string, n: number) => s + ' '.repeat(n - stripAnsi(s).length)
+  const [w0, w1] = [width(0), width(1)]
+  const table = rows.map(([s, w, n]) => `${pad(s, w0)}  ${pad(w, w1)}  ${n}`.trimEnd())
+  const applied = r.migrations.filter((m) => m.applied).length
+  const summary = `${r.migrations.length} migrations: ${applied} applied, ${r.pending} pending${r.drift.length ? `, ${r.drift.length} drifted` : ''}`
+  return [...table, summary].join('\n')
+}
+
+const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '')

@@ -1,0 +1,57 @@
+// The migrations table: node-pg-migrate's own (id, name, run_on) plus a checksum column, so that
+// its CLI and ours read the same history, and we can tell when an applied file was edited.
+import type postgres from 'postgres'
+
+/** A tagged-template client: a postgres.js instance or one reserved connection of it. */
+export type Queryable = postgres.Sql | postgres.ReservedSql
+
+export interface AppliedMigration {
+  name: string
+  appliedAt: Date
+  /** null: applied before checksums were recorded (by node-pg-migrate alone, or an older todo-db). */
+  checksum: string | null
+}
+
+// node-pg-migrate puts its table in "public" unless told otherwise; so do we.
+export const JOURNAL_SCHEMA = 'public'
+
+/** Creates the table (node-pg-migrate's shape) and our checksum column when missing. Run under the lock. */
+export async function ensureJournal(sql: Queryable, table: string): Promise<void> {
+  await sql`create table if not exists ${sql(JOURNAL_SCHEMA)}.${sql(table)} (
+    id serial primary key, name varchar(255) not null, run_on timestamp not null)`
+  await sql`alter table ${sql(JOURNAL_SCHEMA)}.${sql(table)} add column if not exists checksum text`
+}
+
+/** Applied migrations in the order they ran; empty when the table does not exist yet. */
+export async function readJournal(sql: Queryable, table: string): Promise<AppliedMigration[]> {
+  const [{ exists }] = await sql<{ exists: boolean }[]>`
+    select to_regclass(${`"${JOURNAL_SCHEMA}"."${table.replace(/"/g, '""')}"`}) is not null as exists`
+  if (!exists) return []
+  const [{ has }] = await sql<{ has: boolean }[]>`
+    select exists (select 1 from information_schema.columns
+      where table_schema = ${JOURNAL_SCHEMA} and table_name = ${table} and column_name = 'checksum') as has`
+  const rows = await sql<{ name: string; run_on: Date; checksum: string | null }[]>`
+    select name, run_on::timestamptz as run_on, ${has ? sql`checksum` : sql`null::text as checksum`}
+    from ${sql(JOURNAL_SCHEMA)}.${sql(table)} order by run_on, id`
+  return rows.map((r) => ({ name: r.name, appliedAt: r.run_on, checksum: r.checksum }))
+}
+
+export async function recordChecksum(sql: Queryable, table: string, name: string, checksum: string): Promise<void> {
+  await sql`update ${sql(JOURNAL_SCHEMA)}.${sql(table)} set checksum = ${checksum} where name = ${name}`
+}
+
+/**
+ * node-pg-migrate marks a migration as run with this INSERT, inside the migration's own
+ * transaction. Adding the checksum to that very statement makes "applied" and "checksum recorded"
+ * one atomic fact. If a future version words it differently the match fails and the runner
+ * falls back to recordChecksum() after the run (see run.ts).
+ */
+const MARK_AS_RUN = /^INSERT INTO "((?:[^"]|"")+)"\."((?:[^"]|"")+)" \(name, run_on\) VALUES \('((?:[^']|'')*)', NOW\(\)\);$/
+
+export function withChecksum(text: string, checksumOf: (name: string) => string | undefined): string {
+  const m = MARK_AS_RUN.exec(text)
+  if (!m) return text
+  const sum = checksumOf(m[3].replace(/''/g, "'"))
+  if (!sum) return text
+  return `INSERT INTO "${m[1]}"."${m[2]}" (name, run_on, checksum) VALUES ('${m[3]}', NOW(), '${sum}');`
+}

@@ -1,0 +1,63 @@
+// The migration lock: one session-level advisory lock per database, so that concurrent
+// `migrate` runs (deploys, CI jobs) apply each migration once. It needs a direct session:
+// through a transaction-mode pooler the lock would stay on a server connection we no longer own.
+import { sleep } from '../duration.js'
+import { TodoDbError } from '../errors.js'
+import type { Queryable } from './journal.js'
+
+/**
+ * node-pg-migrate's own lock id: its CLI and todo-db exclude each other on the same database.
+ * Hard-coded so that taking the lock does not need the runner module loaded.
+ */
+export const MIGRATION_LOCK_ID = 7241865325823964n
+
+const holderQuery = (sql: Queryable) => sql<{ pid: number; application_name: string }[]>`
+  select l.pid, coalesce(a.application_name, '') as application_name
+  from pg_locks l left join pg_stat_activity a on a.pid = l.pid
+  where l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database())
+    and ((l.classid::bigint << 32) | l.objid::bigint) = ${MIGRATION_LOCK_ID.toString()}::bigint`
+
+export interface LockWait {
+  /** Give up after this long (0: wait until the signal aborts). */
+  waitMs: number
+  signal: AbortSignal
+  onWait?: (holder: string) => void
+}
+
+/**
+ * Polls pg_try_advisory_lock rather than blocking in pg_advisory_lock: an abort (Ctrl-C) then
+ * needs no query cancel, and the error can name the session that holds the lock.
+ */
+export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Promise<void> {
+  const started = Date.now()
+  let told = false
+  for (let attempt = 0; ; attempt++) {
+    const [{ ok }] = await sql<{ ok: boolean }[]>`select pg_try_advisory_lock(${MIGRATION_LOCK_ID.toString()}::bigint) as ok`
+    if (ok) return
+    if (wait.signal.aborted) throw interrupted()
+    const waited = Date.now() - started
+    if (!told || (wait.waitMs > 0 && waited >= wait.waitMs)) {
+      const [holder] = await holderQuery(sql)
+      const who = holder ? `pid ${holder.pid}${holder.application_name ? `, ${holder.application_name}` : ''}` : 'another session'
+      if (wait.waitMs > 0 && waited >= wait.waitMs) {
+        throw new TodoDbError(`another migration run (${who}) held the migration lock for more than ${wait.waitMs} ms`, {
+          code: 'LOCK_TIMEOUT',
+          exitCode: 1,
+          hint: 'let it finish and retry, or raise timeouts.lock / --lock-timeout',
+        })
+      }
+      wait.onWait?.(who)
+      told = true
+    }
+    await sleep(Math.min(250, 20 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()))
+  }
+}
+
+export async function releaseMigrationLock(sql: Queryable): Promise<boolean> {
+  const [{ released }] = await sql<{ released: boolean }[]>`select pg_advisory_unlock(${MIGRATION_LOCK_ID.toString()}::bigint) as released`
+  return released
+}
+
+export function interrupted(detail = 'nothing was changed'): TodoDbError {
+  return new TodoDbError(`interrupted: ${detail}`, { code: 'INTERRUPTED', exitCode: 1 })
+}

@@ -1,0 +1,142 @@
+// migrate up / down: pick the migrations under the lock, refuse on drift, run them, release.
+import type postgres from 'postgres'
+import type { Context } from '../context.js'
+import { classifyError, connect, withinDeadline } from '../db/connection.js'
+import type { DbTarget } from '../db/url.js'
+import { Deadline } from '../duration.js'
+import { failed, isTodoDbError } from '../errors.js'
+import { runEngine, type Ran } from './engine.js'
+import { loadMigrationFiles, sectionSql, type MigrationFile } from './files.js'
+import { ensureJournal, readJournal, recordChecksum } from './journal.js'
+import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
+import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
+import { readInventory } from './read.js'
+import type { MigrateSettings } from './settings.js'
+
+export type Direction = 'up' | 'down'
+
+export interface RunRequest {
+  direction: Direction
+  selection: Selection
+  settings: MigrateSettings
+}
+
+export interface RunResult {
+  direction: Direction
+  migrations: Ran[]
+  /** Checksums recorded for migrations applied before todo-db kept them. */
+  recorded: string[]
+}
+
+export interface DryRunResult {
+  direction: Direction
+  dryRun: true
+  migrations: { name: string; sql: string | null }[]
+}
+
+function choose(inv: Inventory, direction: Direction, selection: Selection): MigrationFile[] {
+  if (inv.drift.length) throw driftError(inv.drift)
+  if (direction === 'up') return selectUp(inv, selection)
+  // Drift is refused above, so every applied migration has its file.
+  return selectDown(inv, selection).map((m) => m.file!)
+}
+
+/** Prints nothing, changes nothing: reads what is applied (a pooled URL is fine) and the files. */
+export async function dryRun(ctx: Context, req: RunRequest): Promise<DryRunResult> {
+  const files = await loadMigrationFiles(req.settings.dir)
+  const plan = choose(await readInventory(ctx, files, req.settings.table), req.direction, req.selection)
+  const migrations = await Promise.all(plan.map(async (f) => ({ name: f.name, sql: (await sectionSql(f, req.direction)) ?? null })))
+  return { direction: req.direction, dryRun: true, migrations }
+}
+
+async function downSectionsPresent(plan: MigrationFile[]): Promise<void> {
+  for (const f of plan) {
+    if (f.path.endsWith('.sql') && (await sectionSql(f, 'down')) === undefined) {
+      throw failed(`${f.name} has no "-- Down Migration" section: it cannot be reverted`, { code: 'IRREVERSIBLE', hint: 'nothing was reverted' })
+    }
+  }
+}
+
+/** The direct session target; with only a pooled URL, `up` with nothing to do still succeeds. */
+async function sessionTarget(ctx: Context, req: RunRequest, files: MigrationFile[]): Promise<DbTarget | undefined> {
+  try {
+    return ctx.target({ session: true })
+  } catch (e) {
+    if (!(isTodoDbError(e) && e.code === 'POOLED_URL' && req.direction === 'up')) throw e
+    // Reading through the pooler is safe; only applying needs a session.
+    const plan = choose(await readInventory(ctx, files, req.settings.table), 'up', req.selection)
+    if (plan.length > 0) throw e
+    ctx.out.debug('only a pooled URL, but nothing to apply: no session needed')
+    return undefined
+  }
+}
+
+export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunResult> {
+  const { settings } = req
+  const files = await loadMigrationFiles(settings.dir)
+  const target = await sessionTarget(ctx, req, files)
+  const done: RunResult = { direction: req.direction, migrations: [], recorded: [] }
+  if (!target) return done
+
+  const sql = await connect(target, {
+    deadline: ctx.connectDeadline(),
+    out: ctx.out,
+    max: 1,
+    lockTimeoutMs: settings.lockTimeoutMs,
+    statementTimeoutMs: settings.statementTimeoutMs,
+    applicationName: 'todo-db migrate',
+  })
+  let conn: postgres.ReservedSql | undefined
+  let locked = false
+  try {
+    // One connection for everything: the lock, the journal and the migrations share a session.
+    conn = await sql.reserve()
+    await acquireMigrationLock(conn, {
+      waitMs: settings.lockTimeoutMs,
+      signal: ctx.signal,
+      onWait: (who) => ctx.out.info(`waiting for the migration lock (held by ${who})`),
+    })
+    locked = true
+    await ensureJournal(conn, settings.table)
+    const inv = inventory(files, await readJournal(conn, settings.table))
+    const plan = choose(inv, req.direction, req.selection)
+    if (req.direction === 'down') await downSectionsPresent(plan)
+    // Trust on first use: history from before checksums were kept gets today's files' checksums.
+    for (const u of inv.unrecorded) {
+      await recordChecksum(conn, settings.table, u.name, u.file.checksum)
+      done.recorded.push(u.name)
+    }
+    if (plan.length === 0) return done
+    done.migrations = await runEngine({
+      conn, plan, files, direction: req.direction, dir: settings.dir, table: settings.table,
+      cwd: ctx.cwd, target, out: ctx.out, signal: ctx.signal,
+    })
+    if (req.direction === 'up') await backfillChecksums(conn, settings.table, plan)
+    return done
+  } catch (e) {
+    throw classifyError(e, target)
+  } finally {
+    await closeSession(sql, conn, locked, ctx)
+  }
+}
+
+/** In case the runner's INSERT did not carry the checksum (see journal.ts withChecksum). */
+async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan: MigrationFile[]): Promise<void> {
+  const applied = new Map((await readJournal(conn, table)).map((a) => [a.name, a]))
+  for (const f of plan) if (applied.get(f.name)?.checksum === null) await recordChecksum(conn, table, f.name, f.checksum)
+}
+
+/**
+ * Releases the lock and the connection, and never hangs doing it: if the session cannot answer
+ * within a few seconds we close it, and the server releases the lock and rolls back with it.
+ */
+async function closeSession(sql: postgres.Sql, conn: postgres.ReservedSql | undefined, locked: boolean, ctx: Context): Promise<void> {
+  try {
+    if (conn && locked) await withinDeadline(releaseMigrationLock(conn), new Deadline(5000))
+  } catch (e) {
+    ctx.out.debug(`could not release the migration lock (${(e as Error).message}); closing the session releases it`)
+  } finally {
+    conn?.release()
+    await sql.end({ timeout: 1 }).catch(() => {})
+  }
+}
