@@ -155,8 +155,8 @@ Examples:
     .option('--branch <name>', 'Neon branch (found or created off --parent)')
     .option('--parent <branch>', 'parent branch (default: the project default branch)')
     .option('--region <id>', 'Neon region for a new project, e.g. aws-us-east-2')
-    .option('--role <name>', 'database role', 'neondb_owner')
-    .option('--database <name>', 'database name', 'neondb')
+    .option('--role <name>', 'Neon database role (default: neondb_owner)')
+    .option('--database <name>', 'database name (default: neondb on Neon, todo locally)')
     .option('--delete-branch <name>', 'delete a Neon branch (never the default one)')
     .option('--env-file <path>', 'file to write DATABASE_URL and DATABASE_URL_UNPOOLED to', '.env')
     .option('--api-key <key>', 'Neon API key (default: $NEON_API_KEY)')
@@ -172,7 +172,11 @@ Examples:
   provision
     .command('list')
     .description("list the Neon project's branches")
-    .action(action(lazy('provision', 'list')))
+    // Flags after `list` (--project, --api-key, --timeout) are parsed by `provision`: hand them on.
+    .action(action(Object.assign(async () => {
+      const list = await lazy('provision', 'list')()
+      return (ctx: Context, opts: Record<string, any>, args: string[]) => list(ctx, { ...provision.opts(), ...opts }, args)
+    })))
 
   return program
 }

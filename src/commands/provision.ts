@@ -1,0 +1,141 @@
+// todo-db provision: flags -> a Neon project/branch or a local server -> URLs in the env file.
+import { resolve } from 'node:path'
+import type { Context } from '../context.js'
+import { Deadline, parseDuration } from '../duration.js'
+import { badInput } from '../errors.js'
+import { readEnvValue, writeEnvFile } from '../provision/envfile.js'
+import { saveUrls, type Saved } from '../provision/save.js'
+
+export interface ProvisionOptions {
+  local?: boolean
+  stop?: boolean
+  destroy?: boolean
+  project: string
+  branch?: string
+  parent?: string
+  region?: string
+  role?: string
+  database?: string
+  deleteBranch?: string
+  envFile: string
+  apiKey?: string
+  apiHost?: string
+  timeout: string
+}
+
+function checkFlags(o: ProvisionOptions): void {
+  const neonOnly = (['branch', 'parent', 'region', 'role', 'deleteBranch', 'apiKey', 'apiHost'] as const).filter((k) => o[k] !== undefined)
+  const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
+  if (o.local && neonOnly.length) throw badInput(`--local cannot be combined with ${neonOnly.map(flag).join(', ')}`, 'those flags are for Neon', 'USAGE')
+  if ((o.stop || o.destroy) && !o.local) throw badInput(`${o.stop ? '--stop' : '--destroy'} works with --local only`, 'todo-db provision --local --stop', 'USAGE')
+  if (o.stop && o.destroy) throw badInput('--stop and --destroy together: --destroy stops the server too', undefined, 'USAGE')
+  if (o.deleteBranch && (o.branch || o.parent || o.region)) {
+    throw badInput('--delete-branch cannot be combined with --branch, --parent or --region', undefined, 'USAGE')
+  }
+}
+
+const wrote = (saved: Saved) => {
+  const parts = [`${saved.envFile.path} ${saved.envFile.created ? 'created' : 'updated'}: ${saved.envFile.set.join(', ') || 'nothing changed'}`]
+  if (saved.envFile.removed.length) parts.push(`removed ${saved.envFile.removed.join(', ')}`)
+  if (saved.gitignore.added.length) parts.push(`.gitignore: added ${saved.gitignore.added.join(', ')}`)
+  return parts.join('; ')
+}
+
+async function neonApi(ctx: Context, o: ProvisionOptions) {
+  const deadline = new Deadline(parseDuration(o.timeout, '--timeout'))
+  const { createNeonApi } = await import('../provision/neon-api.js')
+  return createNeonApi({ apiKey: o.apiKey, apiHost: o.apiHost, env: ctx.env, deadline, signal: ctx.signal, out: ctx.out })
+}
+
+async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
+  const api = await neonApi(ctx, o)
+  const { provisionNeon, NEON_DEFAULT_DATABASE, NEON_DEFAULT_ROLE } = await import('../provision/neon.js')
+  const spinner = await ctx.out.spinner(`Neon: project ${o.project}${o.branch ? `, branch ${o.branch}` : ''}`)
+  let p
+  try {
+    p = await provisionNeon(api, {
+      project: o.project,
+      branch: o.branch,
+      parent: o.parent,
+      region: o.region,
+      role: o.role ?? NEON_DEFAULT_ROLE,
+      database: o.database ?? NEON_DEFAULT_DATABASE,
+    })
+  } finally {
+    spinner.stop()
+  }
+  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: p.pooledUri, DATABASE_URL_UNPOOLED: p.directUri })
+  const host = new URL(p.directUri).hostname
+  const pooledHost = new URL(p.pooledUri).hostname
+  const { pooledUri: _pooled, directUri: _direct, ...shown } = p
+  const state = (created: boolean) => (created ? 'created' : 'found')
+  ctx.out.result({ ok: true, provider: 'neon', ...shown, host, pooledHost, ...saved }, () => [
+    `project  ${p.project.name} (${p.project.id}): ${state(p.project.created)}`,
+    `branch   ${p.branch.name} (${p.branch.id}): ${state(p.branch.created)}${p.branch.parent ? `, from ${p.branch.parent}` : ''}${p.branch.default ? ', default branch' : ''}`,
+    `compute  ${p.endpoint.id}: ${state(p.endpoint.created)}; host ${host}, pooled ${pooledHost}`,
+    `database ${p.database} as ${p.role}`,
+    `wrote    ${wrote(saved)} (DATABASE_URL pooled, DATABASE_URL_UNPOOLED direct)`,
+  ].join('\n'))
+}
+
+async function runDeleteBranch(ctx: Context, o: ProvisionOptions): Promise<void> {
+  const api = await neonApi(ctx, o)
+  const { deleteBranch } = await import('../provision/neon.js')
+  const r = await deleteBranch(api, o.project, o.deleteBranch!)
+  ctx.out.result({ ok: true, provider: 'neon', deleted: r.branch, project: r.project },
+    `deleted branch ${r.branch.name} (${r.branch.id}) of Neon project ${r.project.name}`)
+}
+
+async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
+  const local = await import('../provision/local.js')
+  if (o.stop) {
+    const r = await local.stopLocal(ctx.cwd)
+    ctx.out.result({ ok: true, provider: 'local', action: 'stop', ...r },
+      !r.existed ? `no local PostgreSQL in ${r.dataDir}` : r.wasRunning ? `stopped the local PostgreSQL (${r.dataDir})` : 'the local PostgreSQL was not running')
+    return
+  }
+  if (o.destroy) {
+    const r = await local.destroyLocal(ctx.cwd)
+    const envPath = resolve(ctx.cwd, o.envFile)
+    // Forget DATABASE_URL only when it is the one we wrote: a URL the user set stays.
+    const forget = r.url !== undefined && readEnvValue(envPath, 'DATABASE_URL') === r.url
+    const env = forget ? writeEnvFile(envPath, { DATABASE_URL: undefined }) : undefined
+    const { url: _url, ...shown } = r
+    ctx.out.result({ ok: true, provider: 'local', action: 'destroy', ...shown, envRemoved: env?.removed ?? [] },
+      (r.existed ? `destroyed the local PostgreSQL and its data (${r.dataDir})` : `no local PostgreSQL in ${r.dataDir}`) +
+        (forget ? `; removed DATABASE_URL from ${o.envFile}` : ''))
+    return
+  }
+  const deadline = new Deadline(parseDuration(o.timeout, '--timeout'))
+  const s = await local.provisionLocal({ cwd: ctx.cwd, database: o.database, deadline, out: ctx.out })
+  // A direct server has no pooler: a DATABASE_URL_UNPOOLED left from Neon would point elsewhere.
+  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, [`${local.LOCAL_DIR}/`])
+  const { url: _url, ...shown } = s
+  const what = s.created ? 'created and started' : s.started ? 'started' : 'already running'
+  ctx.out.result({ ok: true, provider: 'local', action: s.created ? 'create' : s.started ? 'start' : 'reuse', ...shown, host: '127.0.0.1', ...saved }, () => [
+    `local PostgreSQL ${what}: 127.0.0.1:${s.port}, database ${s.database} as ${s.user}`,
+    `data     ${s.dataDir}`,
+    `wrote    ${wrote(saved)}`,
+    'stop it with todo-db provision --local --stop; delete it with --destroy',
+  ].join('\n'))
+}
+
+export async function run(ctx: Context, opts: ProvisionOptions): Promise<void> {
+  checkFlags(opts)
+  if (opts.local) return runLocal(ctx, opts)
+  if (opts.deleteBranch) return runDeleteBranch(ctx, opts)
+  return runNeon(ctx, opts)
+}
+
+export async function list(ctx: Context, opts: ProvisionOptions): Promise<void> {
+  const api = await neonApi(ctx, opts)
+  const { listBranches } = await import('../provision/neon.js')
+  const r = await listBranches(api, opts.project)
+  ctx.out.result({ ok: true, ...r }, () => {
+    const width = Math.max(4, ...r.branches.map((b) => b.name.length))
+    return [
+      `Neon project ${r.project.name} (${r.project.id}):`,
+      ...r.branches.map((b) => `  ${b.name.padEnd(width)}  ${b.id}  ${b.state}${b.default ? '  default' : ''}${b.parent ? `  from ${b.parent}` : ''}`),
+    ].join('\n')
+  })
+}
