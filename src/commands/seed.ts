@@ -1,0 +1,31 @@
+import type { Context } from '../context.js'
+import { parseDuration } from '../duration.js'
+import { resolveSeedOptions, type SeedFlags } from '../seed/options.js'
+import { startProgress } from '../seed/progress.js'
+import { seedDatabase, type SeedResult } from '../seed/seed.js'
+
+export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
+  const options = resolveSeedOptions(flags, ctx.config.seed)
+  const target = ctx.target()
+  const progress = await startProgress(ctx.out, 'seeding:')
+  let result: SeedResult
+  try {
+    result = await seedDatabase({
+      target,
+      deadline: ctx.connectDeadline(),
+      signal: ctx.signal,
+      out: ctx.out,
+      lockTimeoutMs: parseDuration(ctx.config.timeouts.lock, 'timeouts.lock'),
+      statementTimeoutMs: parseDuration(ctx.config.timeouts.statement, 'timeouts.statement'),
+      onProgress: (rows) => progress.update(rows),
+    }, options)
+  } catch (e) {
+    progress.fail()
+    throw e
+  }
+  const summary = `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
+    `(seed ${options.seed}${options.reset ? ', after reset' : ''}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s`
+  progress.stop()
+  ctx.out.result(result, summary)
+  return 0
+}

@@ -1,0 +1,73 @@
+// Streams generated lines into COPY FROM STDIN (postgres.js), in ~64 KB chunks as they are made:
+// one write per row is several times slower, and waiting for the socket to drain between chunks
+// keeps memory bounded whatever the number of rows.
+import { once } from 'node:events'
+import type { Writable } from 'node:stream'
+import type { Cancellation } from './cancel.js'
+
+export const CHUNK_CHARS = 64 * 1024
+
+/** The part of a postgres.js Query that COPY needs. */
+interface CopyQuery extends Promise<unknown> {
+  writable(): Promise<Writable>
+  cancel(): unknown
+}
+export interface CopySql {
+  unsafe(query: string): unknown
+}
+
+export interface CopyTarget {
+  table: string
+  columns: readonly string[]
+}
+
+/**
+ * postgres.js resolves a COPY query with its stream. When the server rejects the data after end()
+ * (a constraint on the last rows, a cancel), the error goes to that already settled query and the
+ * stream never finishes (postgres.js issue #1173). Hooking the query's reject lets us see it.
+ */
+function serverErrors(q: CopyQuery): Promise<never> {
+  const hooked = q as unknown as { reject: (e: unknown) => unknown }
+  const failed = new Promise<never>((_, reject) => {
+    const original = hooked.reject
+    hooked.reject = (e) => (reject(e), original(e))
+  })
+  failed.catch(() => {}) // observed through the races below
+  return failed
+}
+
+/** Copies every line (COPY text format, "\n"-terminated) into the table; returns the row count. */
+export async function copyLines(
+  sql: CopySql,
+  target: CopyTarget,
+  lines: Iterable<string>,
+  guard: Cancellation,
+  onRows: (rows: number) => void = () => {},
+): Promise<number> {
+  const q = guard.track(sql.unsafe(`copy ${target.table} (${target.columns.join(', ')}) from stdin`) as CopyQuery)
+  const failed = serverErrors(q)
+  const stream = await Promise.race([q.writable(), failed])
+  // Errors also reach `failed`; without a listener an 'error' between two awaits would crash.
+  stream.on('error', () => {})
+
+  let rows = 0
+  let chunk = ''
+  let chunkRows = 0
+  const flush = async () => {
+    const full = !stream.write(Buffer.from(chunk))
+    rows += chunkRows
+    onRows(chunkRows)
+    chunk = ''
+    chunkRows = 0
+    if (full) await Promise.race([once(stream, 'drain'), failed])
+  }
+  for (const line of lines) {
+    chunk += line
+    chunkRows++
+    if (chunk.length >= CHUNK_CHARS) await flush()
+  }
+  if (chunkRows > 0) await flush()
+  stream.end()
+  await Promise.race([once(stream, 'finish'), failed])
+  return rows
+}

@@ -1,0 +1,129 @@
+// The whole seed in one transaction: check the schema, make room (reset, or the seed's own rows),
+// load users and categories through staging tables, stream the todos straight into COPY.
+// Any failure, a lost connection or a signal rolls everything back.
+import type postgres from 'postgres'
+import { ExitCode, TodoDbError } from '../errors.js'
+import type { Output } from '../output.js'
+import type { Deadline } from '../duration.js'
+import { classifyError, connect } from '../db/connection.js'
+import type { DbTarget } from '../db/url.js'
+import { cancellation, type Cancellation } from './cancel.js'
+import { copyLines } from './copy.js'
+import { idRange, type KindName } from './ids.js'
+import { planSeed, type SeedOptions, type SeedPlan } from './plan.js'
+import { CATEGORY_COLUMNS, TODO_COLUMNS, USER_COLUMNS, categoryLines, todoLines, userLines } from './rows.js'
+import { assertMigrated } from './schema.js'
+
+export interface SeedResult {
+  users: number
+  categories: number
+  todos: number
+  ms: number
+  rowsPerSecond: number
+}
+
+export interface SeedInput {
+  target: DbTarget
+  deadline: Deadline
+  signal: AbortSignal
+  out?: Output
+  lockTimeoutMs: number
+  statementTimeoutMs: number
+  /** Called with the number of rows loaded so far. */
+  onProgress?: (rows: number) => void
+}
+
+type Tx = postgres.TransactionSql
+
+export function interrupted(signal: AbortSignal): TodoDbError {
+  const sigterm = signal.reason === 'SIGTERM'
+  return new TodoDbError('interrupted: the seed was cancelled and rolled back, the database is as it was', {
+    code: 'INTERRUPTED',
+    exitCode: sigterm ? ExitCode.SIGTERM : ExitCode.SIGINT,
+  })
+}
+
+export async function seedDatabase(input: SeedInput, options: SeedOptions): Promise<SeedResult> {
+  const plan = planSeed(options)
+  const guard = cancellation(input.signal, () => interrupted(input.signal))
+  const started = performance.now()
+  let loaded = 0
+  const progress = (rows: number) => input.onProgress?.((loaded += rows))
+  const sql = await connect(input.target, { deadline: input.deadline, out: input.out, max: 1, applicationName: 'todo-db seed' })
+  try {
+    guard.throwIfAborted()
+    const counts = await sql.begin((tx) => load(tx, plan, guard, progress, input))
+    const ms = Math.round(performance.now() - started)
+    const rows = counts.users + counts.categories + counts.todos
+    return { ...counts, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
+  } catch (e) {
+    if (input.signal.aborted) throw interrupted(input.signal)
+    throw explain(classifyError(e, input.target))
+  } finally {
+    guard.dispose()
+    await sql.end({ timeout: 1 }).catch(() => {})
+  }
+}
+
+/** A lost connection mid-transaction is rolled back by the server: say so, it is what users ask. */
+function explain(e: TodoDbError): TodoDbError {
+  if (e.exitCode !== ExitCode.NO_RESPONSE) return e
+  return new TodoDbError(`${e.message}: the connection was lost during the seed; the server rolls the transaction back, nothing was changed`, {
+    code: e.code, exitCode: e.exitCode, hint: e.hint, cause: e,
+  })
+}
+
+async function load(tx: Tx, plan: SeedPlan, guard: Cancellation, progress: (rows: number) => void, input: SeedInput) {
+  const step = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T> => {
+    guard.throwIfAborted()
+    return (await guard.track(q)) as T
+  }
+  // Never wait forever behind the app's locks (TRUNCATE needs an exclusive one).
+  await step(tx`select set_config('lock_timeout', ${String(input.lockTimeoutMs)}, true),
+                      set_config('statement_timeout', ${String(input.statementTimeoutMs)}, true)`)
+  await assertMigrated((text) => step(tx.unsafe(text)))
+
+  if (plan.reset) {
+    // TRUNCATE, not DELETE: instant, and transactional in PostgreSQL. Without CASCADE: should
+    // another table reference these, the seed fails (and rolls back) rather than empty it too.
+    await step(tx`truncate todos, categories, users`)
+  }
+  // Idempotency. The seed's rows are found by id range (see ids.ts). Todos are deleted and copied
+  // again: COPY cannot upsert, and staging the bulk would halve the speed. Users and categories are
+  // upserted instead of deleted: deleting a user makes PostgreSQL look for its todos with a scan of
+  // the whole table (no index leads with todos.user_id alone), once per user; upserting also keeps
+  // rows the app added under a seed user. An unchanged row is not touched at all, so a second run
+  // leaves the database exactly as the first did.
+  await step(tx`delete from todos where id between ${idRange(plan.seed, 'todo')[0]}::uuid and ${idRange(plan.seed, 'todo')[1]}::uuid`)
+  const copy = (table: string, columns: readonly string[], lines: Iterable<string>) => {
+    guard.throwIfAborted()
+    return copyLines(tx, { table, columns }, lines, guard, progress)
+  }
+  const users = await upsert(tx, step, copy, plan.seed, 'user', 'users', USER_COLUMNS, userLines(plan))
+  const categories = await upsert(tx, step, copy, plan.seed, 'category', 'categories', CATEGORY_COLUMNS, categoryLines(plan))
+  const todos = await copy('todos', TODO_COLUMNS, todoLines(plan))
+  guard.throwIfAborted()
+  return { users, categories, todos }
+}
+
+type Step = <T>(q: postgres.PendingQuery<postgres.Row[]>) => Promise<T>
+type Copy = (table: string, columns: readonly string[], lines: Iterable<string>) => Promise<number>
+
+/** Loads rows into a staging table, upserts those that differ, deletes the seed's rows not among them. */
+async function upsert(tx: Tx, step: Step, copy: Copy, seed: number, kind: KindName, table: string, columns: readonly string[], lines: Iterable<string>) {
+  const stage = `seed_${table}`
+  const [first, last] = idRange(seed, kind)
+  const cols = columns.join(', ')
+  const rest = columns.filter((c) => c !== 'id')
+  // Identifiers are our own constants; values go as parameters.
+  await step(tx.unsafe(`create temp table ${stage} (like ${table}) on commit drop`))
+  const rows = await copy(stage, columns, lines)
+  await step(tx.unsafe(`
+    insert into ${table} (${cols}) select ${cols} from ${stage}
+    on conflict (id) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}
+    where (${rest.map((c) => `${table}.${c}`).join(', ')}) is distinct from (${rest.map((c) => `excluded.${c}`).join(', ')})`))
+  await step(tx.unsafe(`
+    delete from ${table} t where t.id between $1::uuid and $2::uuid
+    and not exists (select 1 from ${stage} s where s.id = t.id)`, [first, last]))
+  return rows
+}
