@@ -47,7 +47,9 @@ export function socketFactory(t: DbTarget, tlsChoice: TlsChoice, deadline: Deadl
       }
       const timer = setTimeout(
         () => fail(codedError('CONNECT_TIMEOUT', `connect timeout ${t.host}:${t.port}`)),
-        Math.max(1, deadline.remaining()),
+        // A later socket of the same instance (postgres.js's CancelRequest, a reconnect) comes after
+        // the connect deadline has passed: it gets a budget of the same length of its own.
+        Math.max(1, state.tls === undefined ? deadline.remaining() : deadline.ms),
       )
       raw.on('error', fail)
       raw.once('connect', () => {
