@@ -66,7 +66,7 @@ export function driftError(drift: Drift[]): TodoDbError {
   const first = drift[0]
   const more = drift.length > 1 ? ` (and ${drift.length - 1} more drift problem${drift.length > 2 ? 's' : ''})` : ''
   const hint: Record<DriftKind, string> = {
-    edited: 'restore the file as applied and put the change in a new migration (todo-db migrate create)',
+    edited: 'restore the file as applied and put the change in a new migration made by todo-db migrate create',
     missing: 'restore the file from version control',
     out_of_order: 'rename it with a later timestamp (todo-db migrate create makes one)',
   }

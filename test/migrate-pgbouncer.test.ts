@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cluster, dbUrl, psql } from './helpers/db.js'
+import { startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js'
+import { SCHEMA_NAMES, freshDb, journal, migrate } from './migrate-fixtures.js'
+
+let bouncer: PgBouncer
+beforeAll(async () => {
+  bouncer = await startPgBouncer(cluster())
+})
+afterAll(async () => {
+  await bouncer?.stop()
+})
+
+describe('migrate through a transaction-mode PgBouncer', () => {
+  it('the helper gives a real transaction pooler: two open clients share one server backend', async () => {
+    const db = freshDb('bouncer_probe')
+    const { default: postgres } = await import('postgres')
+    const open = () => postgres(bouncer.url(db, 'sslmode=disable'), { max: 1, prepare: false, onnotice: () => {} })
+    const [a, b] = [open(), open()]
+    try {
+      const [{ pid: pidA }] = await a`select pg_backend_pid() as pid`
+      const [{ pid: pidB }] = await b`select pg_backend_pid() as pid`
+      // In session mode client b would hold a server connection of its own while a is connected.
+      expect(pidB).toBe(pidA)
+    } finally {
+      await Promise.all([a.end(), b.end()])
+    }
+  })
+
+  it('up with a pgbouncer=true DATABASE_URL and DATABASE_URL_UNPOOLED applies every migration through the direct URL', async () => {
+    const db = freshDb('bouncer_up')
+    const r = await migrate(db, ['up', '--verbose'], { env: { DATABASE_URL: bouncer.url(db), DATABASE_URL_UNPOOLED: dbUrl(db) } })
+    expect(r.stderr).toMatch(/using DATABASE_URL_UNPOOLED/)
+    expect(r.code).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    expect(psql(`select to_regclass('todos') is not null`, db)).toBe('t')
+  })
+
+  it('up with only the pooled URL and pending migrations exits 3 and says to set DATABASE_URL_UNPOOLED', async () => {
+    const db = freshDb('bouncer_only')
+    const r = await migrate(db, ['up'], { env: { DATABASE_URL: bouncer.url(db) } })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/DATABASE_URL_UNPOOLED/)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(journal(db)).toEqual([])
+  })
+
+  it('with only the pooled URL, status and an up with nothing to apply work (read-only through the pooler)', async () => {
+    const db = freshDb('bouncer_ro')
+    expect((await migrate(db, ['up'])).code).toBe(0)
+    const env = { DATABASE_URL: bouncer.url(db) }
+    const status = await migrate(db, ['status', '--json'], { env })
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout)).toMatchObject({ pending: 0, drift: [] })
+    const up = await migrate(db, ['up'], { env })
+    expect(up.code).toBe(0)
+    expect(up.stdout).toMatch(/up to date/)
+  })
+})
