@@ -14,7 +14,7 @@ create table users (
   email      text not null
              constraint users_email_format check (email ~ '^[^@[:space:]]+@[^@[:space:]]+$' and char_length(email) <= 320),
   name       text not null
-             constraint users_name_not_blank check (btrim(name) <> '' and char_length(name) <= 200),
+             constraint users_name_not_blank check (name ~ '[^[:space:]]' and char_length(name) <= 200),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   deleted_at timestamptz

@@ -4,7 +4,7 @@ create table categories (
   id         uuid primary key default gen_random_uuid(),
   user_id    uuid not null references users (id) on delete cascade,
   name       text not null
-             constraint categories_name_not_blank check (btrim(name) <> '' and char_length(name) <= 100),
+             constraint categories_name_not_blank check (name ~ '[^[:space:]]' and char_length(name) <= 100),
   color      text constraint categories_color_hex check (color ~ '^#[0-9A-Fa-f]{6}$'),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),

@@ -8,7 +8,7 @@ create table todos (
   user_id      uuid not null references users (id) on delete cascade,
   category_id  uuid,
   title        text not null
-               constraint todos_title_not_blank check (btrim(title) <> '' and char_length(title) <= 200),
+               constraint todos_title_not_blank check (title ~ '[^[:space:]]' and char_length(title) <= 200),
   description  text constraint todos_description_length check (char_length(description) <= 5000),
   status       text not null default 'pending'
                constraint todos_status_valid check (status in ('pending', 'in_progress', 'completed', 'archived')),
