@@ -1,0 +1,223 @@
+import { createHash } from 'node:crypto'
+import { appendFileSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { psql } from './helpers/db.js'
+import { tempDir } from './helpers/cli.js'
+import { SCHEMA_FILES, SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, publicObjects, sqlFile } from './migrate-fixtures.js'
+
+const BROKEN = '1764000000003_broken'
+const brokenSql = sqlFile('create table tags (id int primary key);\ninsert into tags values (1);\nselect * from no_such_table;', 'drop table tags;')
+
+describe('migrate up / down', () => {
+  it('up applies every migration once, in order, recording each checksum; a second up does nothing', async () => {
+    const db = freshDb()
+    const r = await migrate(db, ['up'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toBe('')
+    expect(r.stdout.trim().split('\n').map((l) => l.split(' ')[1])).toEqual(SCHEMA_NAMES)
+    const sha = (f: string) => createHash('sha256').update(readFileSync(join(__dirname, '../migrations', f), 'utf8')).digest('hex')
+    expect(journal(db)).toEqual(SCHEMA_FILES.map((f, i) => ({ name: SCHEMA_NAMES[i], checksum: sha(f) })))
+    expect(publicObjects(db).tables).toEqual(expect.arrayContaining(['users', 'categories', 'todos']))
+    const again = await migrate(db, ['up'])
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/nothing to apply/)
+    expect(journal(db)).toHaveLength(SCHEMA_NAMES.length)
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('up N and --to apply a prefix; down reverts the last; up, down, up ends where it started', async () => {
+    const db = freshDb()
+    expect((await migrate(db, ['up', '1'])).code).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES.slice(0, 1))
+    expect((await migrate(db, ['up', '--to', SCHEMA_FILES[1]])).code).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES.slice(0, 2))
+    expect((await migrate(db, ['up'])).code).toBe(0)
+    const before = publicObjects(db)
+
+    const down = await migrate(db, ['down'])
+    expect(down.code, down.stderr).toBe(0)
+    expect(down.stdout).toMatch(new RegExp(`^reverted ${SCHEMA_NAMES[2]}`))
+    expect(publicObjects(db).tables).not.toContain('todos')
+    expect(publicObjects(db).tables).toContain('categories')
+    expect((await migrate(db, ['down', '--to', SCHEMA_NAMES[0]])).code).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES.slice(0, 1))
+
+    expect((await migrate(db, ['up'])).code).toBe(0)
+    expect(publicObjects(db)).toEqual(before)
+  })
+
+  it('down --all leaves no table, function or type behind', async () => {
+    const db = freshDb()
+    expect((await migrate(db, ['up'])).code).toBe(0)
+    const r = await migrate(db, ['down', '--all'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout.trim().split('\n')).toHaveLength(SCHEMA_NAMES.length)
+    expect(publicObjects(db)).toEqual({ tables: [], functions: [], types: [] })
+    expect(journal(db)).toEqual([])
+    expect((await migrate(db, ['down'])).stdout).toMatch(/nothing to revert/)
+  })
+
+  it('--dry-run prints the SQL that would run and changes nothing, not even the migrations table', async () => {
+    const db = freshDb()
+    const r = await migrate(db, ['up', '--dry-run'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/create table users/)
+    expect(r.stdout).toMatch(/create table todos/)
+    expect(r.stdout).not.toMatch(/drop table/)
+    expect(psql(`select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where nspname = 'public'`, db)).toBe('0')
+
+    expect((await migrate(db, ['up'])).code).toBe(0)
+    const down = await migrate(db, ['down', '--all', '--dry-run', '--json'])
+    expect(down.code).toBe(0)
+    const doc = JSON.parse(down.stdout)
+    expect(doc.migrations.map((m: { name: string }) => m.name)).toEqual([...SCHEMA_NAMES].reverse())
+    expect(doc.migrations[0].sql).toMatch(/drop table todos/)
+    expect(journal(db)).toHaveLength(SCHEMA_NAMES.length)
+  })
+})
+
+describe('a failing migration', () => {
+  it('is rolled back whole: exit 1, one line naming file, line:column and the server message', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({ [`${BROKEN}.sql`]: brokenSql })
+    const r = await migrate(db, ['up'], { dir })
+    expect(r.code).toBe(1)
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain(`migration ${BROKEN} (up) failed at `)
+    // line 4, column 15 of the file: "no_such_table" in "select * from no_such_table"
+    expect(errors[0]).toMatch(new RegExp(`${BROKEN}\\.sql:4:15: relation "no_such_table" does not exist \\[42P01\\]`))
+    expect(r.stderr).not.toMatch(/^\s+at /m)
+    // the files before it are applied; nothing of it remains
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    expect(psql(`select to_regclass('public.tags') is null`, db)).toBe('t')
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('--json gives the error as a document with the migration, file, line and SQLSTATE', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({ [`${BROKEN}.sql`]: brokenSql })
+    const r = await migrate(db, ['up', '--json'], { dir })
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'MIGRATION_FAILED', sqlState: '42P01', migration: BROKEN, line: 4, column: 15 })
+  })
+})
+
+describe('drift', () => {
+  it('an edited applied file: status reports it (exit 4), up refuses naming it and applies nothing', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    appendFileSync(join(dir, SCHEMA_FILES[1]), '\n-- a later edit\n')
+    appendFileSync(join(dir, '1764000000009_more.sql'), sqlFile('create table more (id int);', 'drop table more;'))
+
+    const status = await migrate(db, ['status', '--json'], { dir })
+    expect(status.code).toBe(4)
+    const doc = JSON.parse(status.stdout)
+    expect(doc.drift).toEqual([expect.objectContaining({ name: SCHEMA_NAMES[1], kind: 'edited' })])
+    expect(doc.pending).toBe(1)
+    expect(doc.migrations.find((m: { name: string }) => m.name === SCHEMA_NAMES[1])).toMatchObject({ applied: true, checksumOk: false })
+    expect(doc.migrations.find((m: { name: string }) => m.name === SCHEMA_NAMES[0])).toMatchObject({ applied: true, checksumOk: true })
+
+    const human = await migrate(db, ['status'], { dir })
+    expect(human.code).toBe(4)
+    expect(human.stdout).toMatch(new RegExp(`EDITED\\s+\\S+ \\S+\\s+${SCHEMA_NAMES[1]}`))
+
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code).toBe(4)
+    expect(up.stderr).toMatch(new RegExp(`drift: ${SCHEMA_NAMES[1]} was edited after it was applied`))
+    expect(psql(`select to_regclass('public.more') is null`, db)).toBe('t')
+    expect((await migrate(db, ['down'], { dir })).code).toBe(4)
+  })
+
+  it('a missing applied file is reported and refused', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    rmSync(join(dir, SCHEMA_FILES[2]))
+    const status = await migrate(db, ['status', '--json'], { dir })
+    expect(status.code).toBe(4)
+    expect(JSON.parse(status.stdout).drift).toEqual([expect.objectContaining({ name: SCHEMA_NAMES[2], kind: 'missing' })])
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code).toBe(4)
+    expect(up.stderr).toMatch(new RegExp(`${SCHEMA_NAMES[2]} was applied but its file is missing`))
+  })
+
+  it('a new file that sorts before an applied one is refused', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    appendFileSync(join(dir, '1764000000000_5-late.sql'), sqlFile('select 1;'))
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code).toBe(4)
+    expect(up.stderr).toMatch(/1764000000000_5-late is pending but sorts before the applied/)
+  })
+
+  it('history from before checksums (node-pg-migrate alone) is trusted once and recorded', async () => {
+    const db = freshDb()
+    expect((await migrate(db, ['up'])).code).toBe(0)
+    psql(`alter table pgmigrations drop column checksum`, db)
+    const status = await migrate(db, ['status', '--json'])
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout).migrations.map((m: { checksumOk: unknown }) => m.checksumOk)).toEqual(SCHEMA_NAMES.map(() => null))
+    const up = await migrate(db, ['up'])
+    expect(up.code).toBe(0)
+    expect(up.stdout).toMatch(/recorded the checksum of/)
+    expect(journal(db).every((j) => j.checksum && /^[0-9a-f]{64}$/.test(j.checksum))).toBe(true)
+  })
+})
+
+describe('bad input exits 3', () => {
+  it.each([
+    [['up', '--to', 'no-such-migration'], /unknown migration "no-such-migration"/],
+    [['up', '0'], /count "0" is not a whole number/],
+    [['down', 'two'], /count "two" is not a whole number/],
+    [['up', '1', '--to', SCHEMA_NAMES[0]], /give one of/],
+    [['down', '--to', SCHEMA_NAMES[0]], /not applied/],
+    [['up', '--migrations-dir', '/nonexistent/migrations'], /migrations folder \/nonexistent\/migrations does not exist/],
+  ])('migrate %j', async (args, message) => {
+    const db = freshDb()
+    const dirIndex = args.indexOf('--migrations-dir')
+    const r = await migrate(db, dirIndex < 0 ? args : args.slice(0, dirIndex), dirIndex < 0 ? {} : { dir: args[dirIndex + 1] })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(message)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(journal(db)).toEqual([])
+  })
+
+  it('with no DATABASE_URL', async () => {
+    const r = await migrate('unused', ['up'], { env: { DATABASE_URL: undefined } })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/DATABASE_URL is not set/)
+  })
+})
+
+describe('migrate create', () => {
+  it('writes a timestamped SQL file with both markers that sorts after every existing one', async () => {
+    const dir = join(tempDir(), 'migrations')
+    const first = await migrate('unused', ['create', 'add-tags'], { dir })
+    expect(first.code, first.stderr).toBe(0)
+    const second = await migrate('unused', ['create', 'add_tag_index'], { dir })
+    expect(second.code).toBe(0)
+    const files = readdirSync(dir).sort()
+    expect(files).toHaveLength(2)
+    expect(files[0]).toMatch(/^\d{13}_add-tags\.sql$/)
+    expect(files[1]).toMatch(/^\d{13}_add_tag_index\.sql$/)
+    expect(Number(files[1].split('_')[0])).toBeGreaterThan(Number(files[0].split('_')[0]))
+    expect(readFileSync(join(dir, files[0]), 'utf8')).toMatch(/^-- Up Migration\n[\s\S]*\n-- Down Migration\n/)
+    expect(first.stdout).toContain(files[0])
+  })
+
+  it('a new file still sorts last when the clock is behind the newest file', async () => {
+    const dir = migrationsDir({ '1900000000000_future.sql': sqlFile('select 1;') }, false)
+    expect((await migrate('unused', ['create', 'after-future'], { dir })).code).toBe(0)
+    expect(readdirSync(dir).sort()[1]).toBe('1900000000001_after-future.sql')
+  })
+
+  it('refuses a name with spaces or slashes (exit 3)', async () => {
+    const r = await migrate('unused', ['create', '../escape'], { dir: join(tempDir(), 'm') })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/must be letters, digits/)
+  })
+})
