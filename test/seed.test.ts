@@ -1,0 +1,241 @@
+// todo-db seed against a real PostgreSQL, through the built CLI: determinism, idempotency,
+// --reset, constraints and spread, refusal of an unmigrated database, atomicity on a lost
+// connection and on SIGINT, flag validation.
+import type { ChildProcess } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cluster, createDatabase, dbUrl, dropDatabase, psql } from './helpers/db.js'
+import { runCli, type CliResult } from './helpers/cli.js'
+import { startProxy } from './helpers/proxy.js'
+import { applySchema } from './helpers/schema.js'
+
+const TABLES = ['users', 'categories', 'todos'] as const
+const created: string[] = []
+
+function migratedDatabase(prefix: string): string {
+  const db = createDatabase(prefix)
+  created.push(db)
+  applySchema(db)
+  return db
+}
+
+/** Every row of the three tables, as one fingerprint per table. */
+function digest(db: string): Record<string, string> {
+  return Object.fromEntries(TABLES.map((t) => [t,
+    psql(`select count(*) || ':' || md5(coalesce(string_agg(x::text, E'\\n' order by x.id), '')) from ${t} x`, db)]))
+}
+
+const count = (db: string, sql: string) => Number(psql(sql, db))
+
+function seed(db: string, args: string[], url = dbUrl(db)) {
+  return runCli(['seed', '--database-url', url, ...args])
+}
+
+/** An app-made user with a todo (random v4 ids), to prove seed leaves others' rows alone. */
+function addAppRows(db: string): void {
+  psql(`with u as (insert into users (email, name) values ('real.person@app.test', 'Real Person') returning id)
+        insert into todos (user_id, title) select id, 'written in the app' from u`, db)
+}
+
+async function whenSeedCopiesTodos(timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    const n = Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed' and query ilike 'copy todos%' and state = 'active'`))
+    if (n > 0) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error('the seed never reached the COPY of todos')
+}
+
+async function seedBackendsGone(timeoutMs = 5000): Promise<number> {
+  const until = Date.now() + timeoutMs
+  let n = 0
+  do {
+    n = Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed'`))
+    if (n === 0) return 0
+    await new Promise((r) => setTimeout(r, 50))
+  } while (Date.now() < until)
+  return n
+}
+
+afterAll(() => {
+  for (const db of created) dropDatabase(db)
+})
+
+describe('todo-db seed', () => {
+  const small = ['--seed', '7', '--users', '6', '--categories', '4', '--todos', '300']
+
+  it('gives identical rows for the same seed on two databases, and --json reports them', async () => {
+    const [a, b] = [migratedDatabase('seed_same_a'), migratedDatabase('seed_same_b')]
+    const ra = await seed(a, [...small, '--json'])
+    expect(ra.stderr).toBe('')
+    expect(ra.code).toBe(0)
+    const doc = JSON.parse(ra.stdout)
+    expect(doc).toMatchObject({ users: 6, categories: 24, todos: 300 })
+    expect(Object.keys(doc).sort()).toEqual(['categories', 'ms', 'rowsPerSecond', 'todos', 'users'])
+    expect(doc.rowsPerSecond).toBeGreaterThan(0)
+    expect((await seed(b, small)).code).toBe(0)
+    expect(digest(a)).toEqual(digest(b))
+    expect(digest(a).todos).toMatch(/^300:/)
+  })
+
+  it('is idempotent: a second run leaves the very same rows and never touches the app\'s', async () => {
+    const db = migratedDatabase('seed_twice')
+    addAppRows(db)
+    expect((await seed(db, small)).code).toBe(0)
+    const first = digest(db)
+    // a seed row edited by hand is put back; the app's rows stay
+    psql(`update todos set title = 'edited' where id = (select id from todos where title <> 'written in the app' order by id limit 1)`, db)
+    const again = await seed(db, small)
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/^seeded 6 users, 24 categories, 300 todos \(seed 7\)/)
+    expect(digest(db)).toEqual(first)
+    expect(count(db, `select count(*) from todos where title = 'written in the app'`)).toBe(1)
+    expect(count(db, 'select count(*) from users')).toBe(7)
+  })
+
+  it('with fewer users or categories, removes that seed\'s surplus rows', async () => {
+    const db = migratedDatabase('seed_shrink')
+    expect((await seed(db, small)).code).toBe(0)
+    expect((await seed(db, ['--seed', '7', '--users', '3', '--categories', '2', '--todos', '40'])).code).toBe(0)
+    expect(count(db, 'select count(*) from users')).toBe(3)
+    expect(count(db, 'select count(*) from categories')).toBe(6)
+    expect(count(db, 'select count(*) from todos')).toBe(40)
+  })
+
+  it('--reset removes every user, category and todo first', async () => {
+    const db = migratedDatabase('seed_reset')
+    expect((await seed(db, ['--seed', '1'])).code).toBe(0)
+    addAppRows(db)
+    const r = await seed(db, [...small, '--reset'])
+    expect(r.code).toBe(0)
+    expect(count(db, `select count(*) from users where email = 'real.person@app.test'`)).toBe(0)
+    const fresh = migratedDatabase('seed_reset_ref')
+    expect((await seed(fresh, small)).code).toBe(0)
+    expect(digest(db)).toEqual(digest(fresh))
+  })
+
+  it('a different seed gives different rows, next to the first seed\'s', async () => {
+    const [a, b] = [migratedDatabase('seed_diff_a'), migratedDatabase('seed_diff_b')]
+    expect((await seed(a, small)).code).toBe(0)
+    expect((await seed(b, ['--seed', '8', ...small.slice(2)])).code).toBe(0)
+    const [da, db] = [digest(a), digest(b)]
+    for (const t of TABLES) expect(da[t]).not.toEqual(db[t])
+    // both seeds in one database: no clash, no overwrite
+    expect((await seed(a, ['--seed', '8', ...small.slice(2)])).code).toBe(0)
+    expect(count(a, 'select count(*) from todos')).toBe(600)
+    expect(count(a, `select count(distinct lower(email)) from users`)).toBe(12)
+  })
+
+  it('makes realistic rows: every status, categories of the todo\'s own user, dates consistent', async () => {
+    const db = migratedDatabase('seed_shape')
+    // the defaults: a handful of users with todos in every status
+    const r = await seed(db, ['--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ users: 5, categories: 15, todos: 50 })
+    expect(psql(`select string_agg(distinct status, ',' order by status) from todos`, db)).toBe('archived,completed,in_progress,pending')
+    // every user with four todos or more has all four statuses
+    expect(count(db, `select count(*) from (select user_id from todos group by user_id having count(*) >= 4 and count(distinct status) < 4) x`)).toBe(0)
+    expect(count(db, `select count(distinct user_id) from todos`)).toBe(5)
+    expect(count(db, `select count(*) from todos t join categories c on c.id = t.category_id where c.user_id <> t.user_id`)).toBe(0)
+    expect(count(db, `select count(*) from todos where category_id is not null`)).toBeGreaterThan(25)
+    expect(count(db, `select count(*) from todos where completed_at < created_at or updated_at < created_at`)).toBe(0)
+    expect(count(db, `select count(*) from todos t join users u on u.id = t.user_id where t.created_at < u.created_at`)).toBe(0)
+    expect(count(db, `select count(*) from users where created_at > '2025-01-01' or updated_at > '2025-01-01'`)).toBe(0)
+    expect(count(db, `select count(distinct priority) from todos`)).toBe(4)
+    // the constraints themselves are enforced by the server: a bigger set loads without error
+    const big = await seed(db, ['--seed', '3', '--users', '40', '--categories', '25', '--todos', '4000'])
+    expect(big.code).toBe(0)
+    // line breaks in descriptions survive COPY's escaping
+    expect(count(db, `select count(*) from todos where description like E'%\\n%'`)).toBeGreaterThan(0)
+    expect(count(db, `select count(*) from categories c1 join categories c2 on c1.user_id = c2.user_id and lower(c1.name) = lower(c2.name) and c1.id < c2.id`)).toBe(0)
+  })
+
+  it('refuses a database that is not migrated, says to run migrate up, and creates nothing', async () => {
+    const db = createDatabase('seed_unmigrated')
+    created.push(db)
+    const r = await seed(db, [])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/not migrated: missing table users, table categories, table todos.*todo-db migrate up/)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(psql(`select count(*) from pg_class where relname in ('users', 'categories', 'todos')`, db)).toBe('0')
+    // a partly migrated one too
+    psql(`create table users (id uuid primary key, email text)`, db)
+    const partly = await seed(db, ['--json'])
+    expect(partly.code).toBe(1)
+    expect(JSON.parse(partly.stdout).error).toMatchObject({ code: 'NOT_MIGRATED' })
+    expect(JSON.parse(partly.stdout).error.missing).toContain('column users.name')
+  })
+
+  it('exits 3 with one clear line for bad flags, before connecting', async () => {
+    for (const [args, message] of [
+      [['--users', 'abc'], /--users: "abc" is not a non-negative integer/],
+      [['--todos', '-5'], /--todos: "-5" is not a non-negative integer/],
+      [['--seed', '1.5'], /--seed: "1.5" is not a non-negative integer/],
+      [['--categories', '100000'], /--categories: 100000 is too large \(at most 1000\)/],
+      [['--users', '0', '--todos', '5'], /needs at least one user/],
+    ] as const) {
+      // an unreachable URL: validation must come first
+      const r = await runCli(['seed', '--database-url', 'postgres://u:p@127.0.0.1:1/x', ...args])
+      expect(r.code, args.join(' ')).toBe(3)
+      expect(r.stderr).toMatch(message)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    }
+  })
+})
+
+describe('todo-db seed is atomic', () => {
+  let db: string
+  let before: Record<string, string>
+  // big enough that the COPY of todos runs for a few seconds
+  const big = ['--seed', '99', '--users', '50', '--todos', '250000']
+
+  beforeAll(async () => {
+    db = migratedDatabase('seed_atomic')
+    expect((await seed(db, ['--seed', '5'])).code).toBe(0)
+    addAppRows(db)
+    before = digest(db)
+  })
+
+  it('a connection cut mid-load leaves the database as it was and no seed query on the server', async () => {
+    const c = cluster()
+    const proxy = await startProxy(c)
+    try {
+      const url = `postgres://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${proxy.port}/${db}?sslmode=disable`
+      const pending = seed(db, big, url)
+      await whenSeedCopiesTodos()
+      proxy.cut()
+      const r = await pending
+      expect(r.code).not.toBe(0)
+      expect(r.stderr).toMatch(/connection was lost during the seed.*nothing was changed/)
+      expect(await seedBackendsGone()).toBe(0)
+      expect(digest(db)).toEqual(before)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('SIGINT mid-load cancels the statement on the server, rolls back and exits 130', async () => {
+    let child: ChildProcess | undefined
+    const pending: Promise<CliResult> = runCli(['seed', '--database-url', dbUrl(db), ...big], { onSpawn: (ch) => (child = ch) })
+    await whenSeedCopiesTodos()
+    child!.kill('SIGINT')
+    const r = await pending
+    expect(r.code).toBe(130)
+    expect(r.stderr).toMatch(/interrupted: the seed was cancelled and rolled back/)
+    // gone as the process exits, not when the server notices a dead socket
+    expect(Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed' and state = 'active'`))).toBe(0)
+    expect(await seedBackendsGone()).toBe(0)
+    expect(digest(db)).toEqual(before)
+  })
+
+  it('SIGTERM mid-load does the same and exits 143', async () => {
+    let child: ChildProcess | undefined
+    const pending = runCli(['seed', '--database-url', dbUrl(db), ...big], { onSpawn: (ch) => (child = ch) })
+    await whenSeedCopiesTodos()
+    child!.kill('SIGTERM')
+    const r = await pending
+    expect(r.code).toBe(143)
+    expect(await seedBackendsGone()).toBe(0)
+    expect(digest(db)).toEqual(before)
+  })
+})
