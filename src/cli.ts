@@ -161,22 +161,30 @@ Examples:
     .option('--env-file <path>', 'file to write DATABASE_URL and DATABASE_URL_UNPOOLED to', '.env')
     .option('--api-key <key>', 'Neon API key (default: $NEON_API_KEY)')
     .option('--api-host <url>', 'Neon API base URL (default: $NEON_API_HOST or https://console.neon.tech/api/v2)')
+    .option('--org <id>', 'Neon organization of the project (default: $NEON_ORG_ID; a personal API key may need it)')
     .option('--timeout <duration>', 'give up after this long', '5m')
     .addHelpText('after', `
 Examples:
-  $ todo-db provision --local
+  $ todo-db provision --local            then: --local --stop, --local --destroy
   $ NEON_API_KEY=... todo-db provision --project todo --branch dev-alice
+  $ todo-db provision --branch dev-x && todo-db migrate up && todo-db seed && todo-db health
   $ todo-db provision list --project todo --json
-  $ todo-db provision --project todo --delete-branch dev-alice`)
+  $ todo-db provision --project todo --delete-branch dev-alice
+
+Exit codes:
+  0  done
+  1  the Neon API refused (bad key, quota, conflict: its message is shown), or the local server failed
+  2  the Neon API unreachable, or not done within --timeout
+  3  bad input: flags, no NEON_API_KEY`)
     .action(action(lazy('provision')))
   provision
     .command('list')
     .description("list the Neon project's branches")
     // Flags after `list` (--project, --api-key, --timeout) are parsed by `provision`: hand them on.
-    .action(action(Object.assign(async () => {
+    .action(action(async () => {
       const list = await lazy('provision', 'list')()
       return (ctx: Context, opts: Record<string, any>, args: string[]) => list(ctx, { ...provision.opts(), ...opts }, args)
-    })))
+    }))
 
   return program
 }

@@ -59,7 +59,7 @@ describe('todo-db provision --local', () => {
     const r = await runCli(['provision', '--local'], { cwd })
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(new RegExp(`^local PostgreSQL already running: 127\\.0\\.0\\.1:${port}, database todo as postgres`))
-    expect(r.stdout).toMatch(/\.env updated: nothing changed/)
+    expect(r.stdout).toMatch(/\.env \(updated\): already up to date/)
     expect(envOf().DATABASE_URL).toBe(url)
   })
 

@@ -88,6 +88,20 @@ describe('todo-db provision (Neon)', () => {
     expect(envOf(cwd).DATABASE_URL_UNPOOLED).toContain(`/${p.branches[0].pgDatabase}?`)
   })
 
+  it('names the organization (--org, NEON_ORG_ID) when listing and creating projects', async () => {
+    const name = projectName()
+    const n = fake.requests.length
+    expect((await neon(['provision', '--project', name], { env: { NEON_ORG_ID: 'org-from-env' } })).code).toBe(0)
+    const mine = fake.requests.slice(n)
+    expect(mine.find((q) => q.method === 'GET' && q.path.endsWith('/projects'))?.query).toMatchObject({ search: name, org_id: 'org-from-env' })
+    expect(mine.find((q) => q.method === 'POST' && q.path.endsWith('/projects'))?.body).toEqual({
+      project: { name, org_id: 'org-from-env', branch: { role_name: 'neondb_owner', database_name: 'neondb' } },
+    })
+    const m = fake.requests.length
+    expect((await neon(['provision', 'list', '--project', name, '--org', 'org-flag'], { env: { NEON_ORG_ID: 'org-from-env' } })).code).toBe(0)
+    expect(fake.requests[m].query.org_id).toBe('org-flag')
+  })
+
   it('keeps every other line of an existing .env and only replaces the two URLs', async () => {
     const cwd = tempDir()
     const before = '# settings for the app\nSESSION_SECRET=keep-me\n\nDATABASE_URL=postgres://old@localhost/old # the old one\n# end\n'

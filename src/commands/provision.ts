@@ -20,11 +20,12 @@ export interface ProvisionOptions {
   envFile: string
   apiKey?: string
   apiHost?: string
+  org?: string
   timeout: string
 }
 
 function checkFlags(o: ProvisionOptions): void {
-  const neonOnly = (['branch', 'parent', 'region', 'role', 'deleteBranch', 'apiKey', 'apiHost'] as const).filter((k) => o[k] !== undefined)
+  const neonOnly = (['branch', 'parent', 'region', 'role', 'deleteBranch', 'apiKey', 'apiHost', 'org'] as const).filter((k) => o[k] !== undefined)
   const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
   if (o.local && neonOnly.length) throw badInput(`--local cannot be combined with ${neonOnly.map(flag).join(', ')}`, 'those flags are for Neon', 'USAGE')
   if ((o.stop || o.destroy) && !o.local) throw badInput(`${o.stop ? '--stop' : '--destroy'} works with --local only`, 'todo-db provision --local --stop', 'USAGE')
@@ -34,8 +35,10 @@ function checkFlags(o: ProvisionOptions): void {
   }
 }
 
-const wrote = (saved: Saved) => {
-  const parts = [`${saved.envFile.path} ${saved.envFile.created ? 'created' : 'updated'}: ${saved.envFile.set.join(', ') || 'nothing changed'}`]
+/** What the env file and .gitignore got, e.g. ".env (created): DATABASE_URL (pooled); .gitignore: added .env". */
+const wrote = (saved: Saved, labels: Record<string, string> = {}) => {
+  const keys = saved.envFile.set.map((k) => (labels[k] ? `${k} (${labels[k]})` : k))
+  const parts = [`${saved.envFile.path} (${saved.envFile.created ? 'created' : 'updated'}): ${keys.join(', ') || 'already up to date'}`]
   if (saved.envFile.removed.length) parts.push(`removed ${saved.envFile.removed.join(', ')}`)
   if (saved.gitignore.added.length) parts.push(`.gitignore: added ${saved.gitignore.added.join(', ')}`)
   return parts.join('; ')
@@ -44,7 +47,7 @@ const wrote = (saved: Saved) => {
 async function neonApi(ctx: Context, o: ProvisionOptions) {
   const deadline = new Deadline(parseDuration(o.timeout, '--timeout'))
   const { createNeonApi } = await import('../provision/neon-api.js')
-  return createNeonApi({ apiKey: o.apiKey, apiHost: o.apiHost, env: ctx.env, deadline, signal: ctx.signal, out: ctx.out })
+  return createNeonApi({ apiKey: o.apiKey, apiHost: o.apiHost, orgId: o.org, env: ctx.env, deadline, signal: ctx.signal, out: ctx.out })
 }
 
 async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
@@ -74,7 +77,7 @@ async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
     `branch   ${p.branch.name} (${p.branch.id}): ${state(p.branch.created)}${p.branch.parent ? `, from ${p.branch.parent}` : ''}${p.branch.default ? ', default branch' : ''}`,
     `compute  ${p.endpoint.id}: ${state(p.endpoint.created)}; host ${host}, pooled ${pooledHost}`,
     `database ${p.database} as ${p.role}`,
-    `wrote    ${wrote(saved)} (DATABASE_URL pooled, DATABASE_URL_UNPOOLED direct)`,
+    `wrote    ${wrote(saved, { DATABASE_URL: 'pooled', DATABASE_URL_UNPOOLED: 'direct' })}`,
   ].join('\n'))
 }
 

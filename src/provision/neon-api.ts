@@ -17,6 +17,8 @@ export interface CallParams {
 
 export interface NeonApi {
   host: string
+  /** The organization to list and create projects in, when the key needs one named. */
+  orgId?: string
   /** Runs one API call with retries; `what` says what it was for in errors ("create branch dev"). */
   call<T>(what: string, fn: (c: NeonClient, p: CallParams) => Promise<{ data: T }>): Promise<T>
   /** Waits until every operation has finished, polling; failed operations are errors. */
@@ -26,6 +28,7 @@ export interface NeonApi {
 export interface NeonApiInput {
   apiKey?: string
   apiHost?: string
+  orgId?: string
   env: NodeJS.ProcessEnv
   deadline: Deadline
   signal: AbortSignal
@@ -159,5 +162,6 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
     }
   }
 
-  return { host, call, waitFor }
+  const orgId = (input.orgId ?? input.env.NEON_ORG_ID)?.trim() || undefined
+  return { host, orgId, call, waitFor }
 }

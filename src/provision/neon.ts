@@ -54,7 +54,7 @@ async function listAllProjects(api: NeonApi, search: string): Promise<ProjectLis
   let cursor: string | undefined
   const limit = 400
   for (;;) {
-    const page = await api.call('list projects', (c, p) => c.listProjects({ search, limit, ...(cursor ? { cursor } : {}) }, p))
+    const page = await api.call('list projects', (c, p) => c.listProjects({ search, limit, ...(cursor ? { cursor } : {}), ...(api.orgId ? { org_id: api.orgId } : {}) }, p))
     all.push(...(page.projects ?? []))
     const next = page.pagination?.cursor
     if (!next || next === cursor || (page.projects ?? []).length < limit) return all
@@ -125,6 +125,7 @@ export async function provisionNeon(api: NeonApi, t: NeonTarget): Promise<NeonPr
         project: {
           name: t.project,
           ...(t.region ? { region_id: t.region } : {}),
+          ...(api.orgId ? { org_id: api.orgId } : {}),
           branch: { role_name: t.role, database_name: t.database },
         },
       }, p))

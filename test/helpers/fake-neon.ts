@@ -54,6 +54,7 @@ export interface RecordedRequest {
   path: string
   query: Record<string, string>
   authorization?: string
+  body?: any
 }
 
 interface Fault {
@@ -223,20 +224,22 @@ export async function startFakeNeon(opts: { apiKey?: string } = {}): Promise<Fak
     if (!b) throw new HttpError(404, 'branch not found')
     return b
   }
-  const readBody = (req: IncomingMessage) =>
+  const readBody = (req: IncomingMessage, record: RecordedRequest) =>
     new Promise<any>((resolve, reject) => {
       let text = ''
       req.on('data', (d) => (text += d))
       req.on('end', () => {
         try {
-          resolve(text ? JSON.parse(text) : {})
+          record.body = text ? JSON.parse(text) : {}
+          resolve(record.body)
         } catch {
           reject(new HttpError(400, 'request body is not valid JSON'))
         }
       })
     })
 
-  async function route(req: IncomingMessage, method: string, parts: string[], q: URLSearchParams): Promise<[number, unknown]> {
+  async function route(req: IncomingMessage, record: RecordedRequest, parts: string[], q: URLSearchParams): Promise<[number, unknown]> {
+    const method = record.method
     const mutation = method !== 'GET'
     if (parts[0] !== 'projects') throw new HttpError(404, 'not found')
     if (parts.length === 1) {
@@ -249,7 +252,7 @@ export async function startFakeNeon(opts: { apiKey?: string } = {}): Promise<Fak
         return [200, { projects: page.map(projectJson), pagination: { cursor: String(start + page.length) }, applications: {}, integrations: {} }]
       }
       if (method === 'POST') {
-        const body = (await readBody(req)).project ?? {}
+        const body = (await readBody(req, record)).project ?? {}
         const p = makeProject(body.name ?? `project-${rid(3)}`, body.region_id, body.branch?.role_name, body.branch?.database_name)
         const b = p.branches[0]
         const ops = [operation(p, 'create_timeline', { branch_id: b.id }), operation(p, 'start_compute', { branch_id: b.id, endpoint_id: b.endpoints[0].id })]
@@ -271,7 +274,7 @@ export async function startFakeNeon(opts: { apiKey?: string } = {}): Promise<Fak
     if (what === 'branches' && id === undefined) {
       if (method === 'GET') return [200, { branches: p.branches.map((b) => branchJson(p, b)), annotations: {} }]
       if (method === 'POST') {
-        const body = await readBody(req)
+        const body = await readBody(req, record)
         const name = body.branch?.name ?? `br-${rid(3)}`
         if (p.branches.some((b) => b.name === name)) throw new HttpError(409, `branch with name "${name}" already exists`, 'BRANCH_ALREADY_EXISTS')
         const parent = body.branch?.parent_id ? findBranch(p, body.branch.parent_id) : p.branches.find((b) => b.default)!
@@ -301,7 +304,7 @@ export async function startFakeNeon(opts: { apiKey?: string } = {}): Promise<Fak
     if (what === 'endpoints' && id === undefined) {
       if (method === 'GET') return [200, { endpoints: p.branches.flatMap((b) => b.endpoints.map((e) => endpointJson(p, b, e))) }]
       if (method === 'POST') {
-        const body = (await readBody(req)).endpoint ?? {}
+        const body = (await readBody(req, record)).endpoint ?? {}
         const b = findBranch(p, body.branch_id)
         if (body.type === 'read_write' && b.endpoints.some((e) => e.type === 'read_write')) {
           throw new HttpError(409, 'branch already has a read_write endpoint', 'ENDPOINTS_LIMIT_EXCEEDED')
@@ -335,7 +338,8 @@ export async function startFakeNeon(opts: { apiKey?: string } = {}): Promise<Fak
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://fake')
     const method = req.method ?? 'GET'
-    requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), authorization: req.headers.authorization })
+    const record: RecordedRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), authorization: req.headers.authorization }
+    requests.push(record)
     if (!url.pathname.startsWith('/api/v2/')) return send(res, 404, { code: '', message: 'not found' })
     if (req.headers.authorization !== `Bearer ${apiKey}`) {
       return send(res, 401, { code: '', message: 'authentication failed: the API key is not valid' })
@@ -348,7 +352,7 @@ export async function startFakeNeon(opts: { apiKey?: string } = {}): Promise<Fak
       return send(res, fault.status, { code: '', message }, fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {})
     }
     try {
-      const [status, body] = await route(req, method, url.pathname.slice('/api/v2/'.length).split('/').filter(Boolean), url.searchParams)
+      const [status, body] = await route(req, record, url.pathname.slice('/api/v2/'.length).split('/').filter(Boolean), url.searchParams)
       send(res, status, { request_id: rid(8), ...(body as object) })
     } catch (e) {
       if (e instanceof HttpError) return send(res, e.status, { request_id: rid(8), code: e.code, message: e.message })
