@@ -67,6 +67,7 @@ async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
   } finally {
     spinner.stop()
   }
+  for (const note of p.notes) ctx.out.warn(note)
   const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: p.pooledUri, DATABASE_URL_UNPOOLED: p.directUri })
   const host = new URL(p.directUri).hostname
   const pooledHost = new URL(p.pooledUri).hostname

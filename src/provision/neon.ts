@@ -27,6 +27,8 @@ export interface NeonProvisioned {
   /** Connection URIs, passwords included: for the env file only, never for printing. */
   pooledUri: string
   directUri: string
+  /** Things the user asked for that did not apply. */
+  notes: string[]
 }
 
 export interface BranchSummary {
@@ -153,6 +155,10 @@ export async function provisionNeon(api: NeonApi, t: NeonTarget): Promise<NeonPr
   } else if (branch.parent_id) {
     parentName = branches.find((b) => b.id === branch!.parent_id)?.name
   }
+  const notes: string[] = []
+  if (!branchCreated && t.parent && t.parent !== parentName) {
+    notes.push(`branch ${branch.name} exists already${parentName ? ` (from ${parentName})` : ''}: --parent ${t.parent} was not used`)
+  }
 
   const { endpoint, created: endpointCreated } = await ensureReadWriteEndpoint(api, projectId, branch.id)
   const pooledUri = await connectionUri(api, projectId, branch.id, t, true)
@@ -166,6 +172,7 @@ export async function provisionNeon(api: NeonApi, t: NeonTarget): Promise<NeonPr
     database: t.database,
     pooledUri,
     directUri,
+    notes,
   }
 }
 
