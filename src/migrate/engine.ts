@@ -34,6 +34,8 @@ export interface Ran {
 const MARKER = /^### MIGRATION (.+) \((UP|DOWN)\) ###$/
 
 export async function runEngine(run: EngineRun): Promise<Ran[]> {
+  // Loaded only when there is something to run: it costs more than an up-to-date check
+  // (pg, glob and jiti come with it).
   const { runner } = await import('node-pg-migrate/runner')
   const byName = new Map(run.files.map((f) => [f.name, f]))
   const client = createRunnerClient(run.conn, (text) =>

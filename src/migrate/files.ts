@@ -2,7 +2,7 @@
 // Order and section parsing come from node-pg-migrate itself, so what we check and print is
 // exactly what its runner executes.
 import { createHash } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
+import { readFile, readdir, stat } from 'node:fs/promises'
 import { basename, extname, resolve } from 'node:path'
 import { badInput } from '../errors.js'
 
@@ -28,8 +28,14 @@ export async function loadMigrationFiles(dir: string): Promise<MigrationFile[]> 
   if (!info?.isDirectory()) {
     throw badInput(`the migrations folder ${dir} does not exist`, 'pass --migrations-dir, set migrationsDir in the config, or run todo-db migrate create NAME', 'NO_MIGRATIONS_DIR')
   }
-  const { getMigrationFilePaths } = await import('node-pg-migrate/migration')
-  const paths = await getMigrationFilePaths(abs)
+  // As node-pg-migrate's getMigrationFilePaths lists them (files, no dot files, its comparator),
+  // without loading glob, which that module pulls in.
+  const { compareMigrationFileNames } = await import('node-pg-migrate/utils/comparators')
+  const names = (await readdir(abs, { withFileTypes: true }))
+    .filter((d) => (d.isFile() || d.isSymbolicLink()) && !d.name.startsWith('.'))
+    .map((d) => d.name)
+    .sort((a, b) => compareMigrationFileNames(a, b))
+  const paths = names.map((n) => resolve(abs, n))
   return Promise.all(
     paths.map(async (path) => {
       const content = await readFile(path, 'utf8')
