@@ -46,6 +46,7 @@ describe('todo-db provision --local', () => {
     expect(readFileSync(join(cwd, '.env'), 'utf8')).toMatch(/^# mine\nAPI_TOKEN_NAME=keep\nDATABASE_URL=/)
     expect(statSync(join(cwd, '.env')).mode & 0o777).toBe(0o600)
     expect(statSync(join(cwd, '.todo-db', 'local.json')).mode & 0o777).toBe(0o600)
+    expect(statSync(join(cwd, '.todo-db')).mode & 0o777).toBe(0o711)
     expect(readFileSync(join(cwd, '.gitignore'), 'utf8')).toMatch(/^\.env\n\.todo-db\/\n$/m)
     expect(existsSync(join(cwd, '.todo-db', 'postgres', 'PG_VERSION'))).toBe(true)
 

@@ -229,11 +229,18 @@ async function initialise(paths: LocalPaths, state: LocalState, out: Output): Pr
     onLog: (m) => out.debug(m.trim()),
     onError: (e) => out.debug(String(e instanceof Error ? e.message : e).trim()),
   })
+  // initialise() hands initdb the password in a file under os.tmpdir(): in /tmp anyone may list
+  // and read it for that moment. In .todo-db (0711) others cannot list it, and the name is random.
+  const tmp = process.env.TMPDIR
+  process.env.TMPDIR = paths.dir
   try {
     await pg.initialise()
   } catch (e) {
     rmSync(paths.data, { recursive: true, force: true })
     throw failed(`could not create the local PostgreSQL cluster: ${(e as Error).message}`, { code: 'LOCAL_INIT_FAILED', cause: e })
+  } finally {
+    if (tmp === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = tmp
   }
 }
 
@@ -268,7 +275,7 @@ export async function provisionLocal(input: LocalInput): Promise<LocalServer> {
       database: input.database ?? LOCAL_DATABASE,
     }
     registerSecret(state.password)
-    mkdirSync(paths.dir, { recursive: true })
+    mkdirSync(paths.dir, { recursive: true, mode: 0o711 })
     await letPostgresReach(paths.data, out)
     out.info(`creating a local PostgreSQL in ${paths.data}`)
     await initialise(paths, state, out)
