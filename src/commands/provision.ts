@@ -1,10 +1,8 @@
 // todo-db provision: flags -> a Neon project/branch or a local server -> URLs in the env file.
-import { resolve } from 'node:path'
 import type { Context } from '../context.js'
 import { Deadline, parseDuration } from '../duration.js'
 import { badInput } from '../errors.js'
-import { readEnvValue, writeEnvFile } from '../provision/envfile.js'
-import { saveUrls, type Saved } from '../provision/save.js'
+import { forgetUrl, saveUrls, type Saved } from '../provision/save.js'
 
 export interface ProvisionOptions {
   local?: boolean
@@ -100,14 +98,11 @@ async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
   }
   if (o.destroy) {
     const r = await local.destroyLocal(ctx.cwd)
-    const envPath = resolve(ctx.cwd, o.envFile)
-    // Forget DATABASE_URL only when it is the one we wrote: a URL the user set stays.
-    const forget = r.url !== undefined && readEnvValue(envPath, 'DATABASE_URL') === r.url
-    const env = forget ? writeEnvFile(envPath, { DATABASE_URL: undefined }) : undefined
+    const envRemoved = forgetUrl(ctx.cwd, o.envFile, r.url)
     const { url: _url, ...shown } = r
-    ctx.out.result({ ok: true, provider: 'local', action: 'destroy', ...shown, envRemoved: env?.removed ?? [] },
+    ctx.out.result({ ok: true, provider: 'local', action: 'destroy', ...shown, envRemoved },
       (r.existed ? `destroyed the local PostgreSQL and its data (${r.dataDir})` : `no local PostgreSQL in ${r.dataDir}`) +
-        (forget ? `; removed DATABASE_URL from ${o.envFile}` : ''))
+        (envRemoved.length ? `; removed DATABASE_URL from ${o.envFile}` : ''))
     return
   }
   const deadline = new Deadline(parseDuration(o.timeout, '--timeout'))

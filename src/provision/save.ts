@@ -1,6 +1,6 @@
 // Where provisioned URLs end up: the env file (0600), and .gitignore entries so they stay out of git.
 import { isAbsolute, relative, resolve } from 'node:path'
-import { writeEnvFile, type EnvFileChange, type EnvUpdates } from './envfile.js'
+import { readEnvValue, writeEnvFile, type EnvFileChange, type EnvUpdates } from './envfile.js'
 import { ensureGitignored, type GitignoreChange } from './gitignore.js'
 
 export interface Saved {
@@ -17,4 +17,11 @@ export function saveUrls(cwd: string, envFile: string, updates: EnvUpdates, also
   const gitignore = ensureGitignored(cwd, [...(inProject ? [rel.split('\\').join('/')] : []), ...alsoIgnore])
   const change = writeEnvFile(path, updates)
   return { envFile: { ...change, path: inProject ? rel : path }, gitignore }
+}
+
+/** Removes DATABASE_URL from the env file only when it is `url`: a URL the user set stays. */
+export function forgetUrl(cwd: string, envFile: string, url: string | undefined): string[] {
+  const path = resolve(cwd, envFile)
+  if (url === undefined || readEnvValue(path, 'DATABASE_URL') !== url) return []
+  return writeEnvFile(path, { DATABASE_URL: undefined }).removed
 }
