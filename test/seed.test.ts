@@ -2,6 +2,8 @@
 // --reset, constraints and spread, refusal of an unmigrated database, atomicity on a lost
 // connection and on SIGINT, flag validation.
 import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, createDatabase, dbUrl, dropDatabase, psql } from './helpers/db.js'
 import { runCli, type CliResult } from './helpers/cli.js'
@@ -56,6 +58,9 @@ async function seedBackendsGone(timeoutMs = 5000): Promise<number> {
   } while (Date.now() < until)
   return n
 }
+
+/** The server's log: proof that the COPY was stopped on the server, and why. */
+const serverLog = () => readFileSync(join(cluster().dir, 'log'), 'utf8')
 
 afterAll(() => {
   for (const db of created) dropDatabase(db)
@@ -222,6 +227,7 @@ describe('todo-db seed is atomic', () => {
     const r = await pending
     expect(r.code).toBe(130)
     expect(r.stderr).toMatch(/interrupted: the seed was cancelled and rolled back/)
+    expect(serverLog()).toMatch(/COPY from stdin failed: Error: todo-db seed: interrupted \(SIGINT\)/)
     // gone as the process exits, not when the server notices a dead socket
     expect(Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed' and state = 'active'`))).toBe(0)
     expect(await seedBackendsGone()).toBe(0)
@@ -235,6 +241,7 @@ describe('todo-db seed is atomic', () => {
     child!.kill('SIGTERM')
     const r = await pending
     expect(r.code).toBe(143)
+    expect(serverLog()).toMatch(/COPY from stdin failed: Error: todo-db seed: interrupted \(SIGTERM\)/)
     expect(await seedBackendsGone()).toBe(0)
     expect(digest(db)).toEqual(before)
   })

@@ -10,6 +10,8 @@ export interface Cancellation {
   /** Remembers q as the statement to cancel on abort; cancels it at once if already aborted. */
   track<Q extends Cancellable>(q: Q): Q
   throwIfAborted(): void
+  /** Why it was aborted (SIGINT, SIGTERM), for messages. */
+  reason(): string
   dispose(): void
 }
 
@@ -30,6 +32,7 @@ export function cancellation(signal: AbortSignal, interrupted: () => Error): Can
     throwIfAborted() {
       if (signal.aborted) throw interrupted()
     },
+    reason: () => String(signal.reason ?? 'aborted'),
     dispose() {
       signal.removeEventListener('abort', cancelCurrent)
     },

@@ -7,6 +7,9 @@ import type { Cancellation } from './cancel.js'
 
 export const CHUNK_CHARS = 64 * 1024
 
+/** The CopyFail message: the server reports and logs it as the reason the COPY failed. */
+export const CANCELLED = 'todo-db seed: interrupted'
+
 /** The part of a postgres.js Query that COPY needs. */
 interface CopyQuery extends Promise<unknown> {
   writable(): Promise<Writable>
@@ -49,6 +52,11 @@ export async function copyLines(
   const stream = await Promise.race([q.writable(), failed])
   // Errors also reach `failed`; without a listener an 'error' between two awaits would crash.
   stream.on('error', () => {})
+  // Once COPY IN has started, postgres.js no longer counts the query as active and its cancel()
+  // does nothing. The protocol's own way out is CopyFail, which postgres.js sends when the stream
+  // is destroyed: the server aborts the COPY at once (57014). After end() there is only the data
+  // already sent left to process; the caller checks the signal before going on.
+  guard.track({ cancel: () => stream.writableEnded || stream.destroy(new Error(`${CANCELLED} (${guard.reason()})`)) })
 
   let rows = 0
   let chunk = ''

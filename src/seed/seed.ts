@@ -57,6 +57,7 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
     const rows = counts.users + counts.categories + counts.todos
     return { ...counts, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
   } catch (e) {
+    input.out?.debug(`seed stopped: ${(e as Error)?.message ?? e}`)
     if (input.signal.aborted) throw interrupted(input.signal)
     throw explain(classifyError(e, input.target))
   } finally {
