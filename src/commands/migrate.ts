@@ -5,7 +5,7 @@ import { createMigration } from '../migrate/create.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
 import { parseCount } from '../migrate/plan.js'
 import { dryRun, runMigrations, type Direction } from '../migrate/run.js'
-import { migrateSettings } from '../migrate/settings.js'
+import { migrateSettings, migrationsDirOf } from '../migrate/settings.js'
 import { migrationStatus } from '../migrate/status.js'
 
 type Opts = Record<string, any>
@@ -37,7 +37,7 @@ export async function status(ctx: Context, opts: Opts): Promise<number> {
 }
 
 export async function create(ctx: Context, opts: Opts, args: string[]): Promise<number> {
-  const path = await createMigration(migrateSettings(ctx, opts).dir, args[0])
+  const path = await createMigration(migrationsDirOf(ctx, opts), args[0])
   ctx.out.result({ path }, `created ${path}`)
   return ExitCode.OK
 }

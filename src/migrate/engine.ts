@@ -77,7 +77,7 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     finishCurrent()
     return ran
   } catch (e) {
-    await run.conn.unsafe('rollback').catch(() => {})
+    if (!client.lost) await run.conn.unsafe('rollback').catch(() => {})
     for (const r of ran) run.out.info(`${run.direction === 'up' ? 'applied' : 'reverted'} ${r.name} before the failure (${r.ms} ms)`)
     const name = current?.name
     if (client.aborted) throw interrupted(`${name ?? 'the migration'} was rolled back${ran.length ? '' : '; the database is as before'}`)

@@ -11,6 +11,7 @@ import { ensureJournal, readJournal, recordChecksum } from './journal.js'
 import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
 import { readInventory } from './read.js'
+import { isConnectionLost } from './runner-client.js'
 import type { MigrateSettings } from './settings.js'
 
 export type Direction = 'up' | 'down'
@@ -114,6 +115,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
     if (req.direction === 'up') await backfillChecksums(conn, settings.table, plan)
     return done
   } catch (e) {
+    if (isConnectionLost(e)) locked = false // the server released it with the session
     throw classifyError(e, target)
   } finally {
     await closeSession(sql, conn, locked, ctx)

@@ -5,6 +5,19 @@
 import type postgres from 'postgres'
 import { interrupted } from './lock.js'
 
+const LOST = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'])
+
+/**
+ * The session is gone: nothing more may be sent on it (postgres.js throws from a timer when a
+ * reserved connection writes after its socket closed), and the server rolls back and unlocks.
+ */
+export function isConnectionLost(e: unknown): boolean {
+  for (let x = e as { code?: string; cause?: unknown } | undefined; x; x = x.cause as typeof x) {
+    if (LOST.has(x.code ?? '')) return true
+  }
+  return false
+}
+
 export interface RunnerClient {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number }>
   /** Cancels the running statement; every later query fails. */
@@ -12,12 +25,15 @@ export interface RunnerClient {
   readonly aborted: boolean
   /** The text of the statement that failed last (as sent). */
   readonly failedText?: string
+  /** The connection was lost during a query. */
+  readonly lost: boolean
 }
 
 export function createRunnerClient(conn: postgres.ReservedSql, rewrite: (text: string) => string = (t) => t): RunnerClient {
   let running: { cancel(): unknown } | undefined
   let aborted = false
   let failedText: string | undefined
+  let lost = false
   return {
     async query(text, values = []) {
       if (aborted) throw interrupted()
@@ -30,6 +46,7 @@ export function createRunnerClient(conn: postgres.ReservedSql, rewrite: (text: s
         return { rows: Array.isArray(rows) ? [...rows] : [], rowCount: rows?.count ?? 0 }
       } catch (e) {
         failedText = sent
+        lost ||= isConnectionLost(e)
         throw e
       } finally {
         running = undefined
@@ -44,6 +61,9 @@ export function createRunnerClient(conn: postgres.ReservedSql, rewrite: (text: s
     },
     get failedText() {
       return failedText
+    },
+    get lost() {
+      return lost
     },
   }
 }

@@ -1,0 +1,67 @@
+// The network failing under migrate: no answer is exit 2, a connection cut mid-migration leaves
+// nothing of the migration behind (the server rolls back the session's transaction).
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cluster, psql } from './helpers/db.js'
+import { tempDir } from './helpers/cli.js'
+import { startProxy } from './helpers/proxy.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './migrate-fixtures.js'
+
+const c = cluster()
+const viaProxy = (port: number, db: string) => `postgres://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/${db}?sslmode=disable`
+
+/** A working folder whose config gives up connecting after 1 s (the default is 30 s for Neon wake-ups). */
+function impatientCwd(): string {
+  const cwd = tempDir()
+  writeFileSync(join(cwd, '.todo-dbrc.json'), JSON.stringify({ timeouts: { connect: '1s' } }))
+  return cwd
+}
+
+async function waitFor(check: () => boolean, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+describe('migrate and the network', () => {
+  it.each(['up', 'status'])('%s exits 2 when the server accepts TCP but never answers', async (cmd) => {
+    const db = freshDb('hole')
+    const hole = await startProxy(c, 'blackhole')
+    try {
+      const r = await migrate(db, [cmd], { cwd: impatientCwd(), env: { DATABASE_URL: viaProxy(hole.port, db) } })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(/no answer from 127\.0\.0\.1/)
+      expect(r.ms).toBeLessThan(8000)
+    } finally {
+      await hole.close()
+    }
+  })
+
+  it('a connection cut during a migration: exit non-zero, and nothing of the migration remains', async () => {
+    const db = freshDb('cut')
+    const dir = migrationsDir({ '1764000000003_slow.sql': sqlFile('create table slow (id int);\nselect pg_sleep(2);', 'drop table slow;') })
+    const proxy = await startProxy(c, 'forward')
+    try {
+      const run = migrate(db, ['up'], { dir, env: { DATABASE_URL: viaProxy(proxy.port, db) } })
+      await waitFor(() => psql(`select count(*) from pg_stat_activity where datname = '${db}' and query like '%pg_sleep(2)%' and pid <> pg_backend_pid()`) === '1')
+      proxy.cut()
+      const r = await run
+      expect([1, 2]).toContain(r.code)
+      expect(r.stderr).toMatch(/migration 1764000000003_slow \(up\) failed/)
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1)
+    } finally {
+      await proxy.close()
+    }
+    // The backend notices the lost client when pg_sleep ends, then rolls back and lets go.
+    await waitFor(() => psql(`select count(*) from pg_stat_activity where datname = '${db}' and pid <> pg_backend_pid()`) === '0')
+    expect(psql(`select to_regclass('public.slow') is null`, db)).toBe('t')
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+    // and the next run applies it
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, '1764000000003_slow'])
+  })
+})
