@@ -2,7 +2,7 @@
 // never in between, and no lock or transaction may be left behind.
 import { describe, expect, it } from 'vitest'
 import { observer, psql } from './helpers/db.js'
-import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './migrate-fixtures.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sqlFile, waitFor } from './migrate-fixtures.js'
 
 const MIGRATION_LOCK_ID = '7241865325823964'
 
@@ -23,13 +23,6 @@ async function holder(db: string, ...statements: string[]) {
   }
 }
 
-async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 describe('concurrency', () => {
   it('six migrate up started at once on a fresh database all exit 0, and each migration is applied once', async () => {
@@ -98,7 +91,7 @@ describe('interrupted', () => {
     const dir = migrationsDir({ '1764000000003_slow.sql': sqlFile('create table slow (id int);\nselect pg_sleep(30);', 'drop table slow;') })
     let child: { kill(s: NodeJS.Signals): boolean } | undefined
     const run = migrate(db, ['up'], { dir, onSpawn: (c) => (child = c) })
-    await waitFor(() => psql(`select count(*) from pg_stat_activity where datname = '${db}' and query like '%pg_sleep(30)%' and pid <> pg_backend_pid()`) === '1')
+    await waitFor(() => sessions(db, 'pg_sleep(30)') === 1)
     child!.kill(signal)
     const r = await run
     expect(r.code).toBe(exitCode)
@@ -107,6 +100,6 @@ describe('interrupted', () => {
     expect(psql(`select to_regclass('public.slow') is null`, db)).toBe('t')
     expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
     await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0)
-    expect(psql(`select count(*) from pg_stat_activity where datname = '${db}' and query like '%pg_sleep%' and pid <> pg_backend_pid()`)).toBe('0')
+    expect(sessions(db, 'pg_sleep')).toBe(0)
   })
 })

@@ -67,3 +67,18 @@ export function leftovers(db: string): { advisoryLocks: number; openTransactions
     (select count(*) from pg_stat_activity where datname = '${db}' and state like 'idle in transaction%')`, db).split('|')
   return { advisoryLocks: Number(locks), openTransactions: Number(tx) }
 }
+
+/** Other sessions on db whose query contains `text` (all other sessions without it). */
+export function sessions(db: string, text = ''): number {
+  return Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and pid <> pg_backend_pid()
+    and query like '%${text.replace(/'/g, "''")}%'`))
+}
+
+/** Polls check until it holds; fails the test after ms. */
+export async function waitFor(check: () => boolean, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { cluster, psql } from './helpers/db.js'
 import { tempDir } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
-import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './migrate-fixtures.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sqlFile, waitFor } from './migrate-fixtures.js'
 
 const c = cluster()
 const viaProxy = (port: number, db: string) => `postgres://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/${db}?sslmode=disable`
@@ -18,13 +18,6 @@ function impatientCwd(): string {
   return cwd
 }
 
-async function waitFor(check: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 describe('migrate and the network', () => {
   it.each(['up', 'status'])('%s exits 2 when the server accepts TCP but never answers', async (cmd) => {
@@ -46,7 +39,7 @@ describe('migrate and the network', () => {
     const proxy = await startProxy(c, 'forward')
     try {
       const run = migrate(db, ['up'], { dir, env: { DATABASE_URL: viaProxy(proxy.port, db) } })
-      await waitFor(() => psql(`select count(*) from pg_stat_activity where datname = '${db}' and query like '%pg_sleep(2)%' and pid <> pg_backend_pid()`) === '1')
+      await waitFor(() => sessions(db, 'pg_sleep(2)') === 1)
       proxy.cut()
       const r = await run
       expect([1, 2]).toContain(r.code)
@@ -56,7 +49,7 @@ describe('migrate and the network', () => {
       await proxy.close()
     }
     // The backend notices the lost client when pg_sleep ends, then rolls back and lets go.
-    await waitFor(() => psql(`select count(*) from pg_stat_activity where datname = '${db}' and pid <> pg_backend_pid()`) === '0')
+    await waitFor(() => sessions(db) === 0)
     expect(psql(`select to_regclass('public.slow') is null`, db)).toBe('t')
     expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
     expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
