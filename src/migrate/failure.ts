@@ -5,6 +5,7 @@ import { classifyError } from '../db/connection.js'
 import { TodoDbError } from '../errors.js'
 import type { DbTarget } from '../db/url.js'
 import { lineAndColumn, type MigrationFile } from './files.js'
+import { isConnectionLost } from './runner-client.js'
 
 /** Where in the file the server's 1-based `position` inside the sent statement points. */
 export function positionInFile(file: MigrationFile, sentText: string, position: number): { line: number; column: number } | undefined {
@@ -32,7 +33,10 @@ export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
   const at = f.file && f.sentText ? positionInFile(f.file, f.sentText, position) : undefined
   const loc = at ? `${where}:${at.line}:${at.column}` : where
   const state = base.sqlState ? ` [${base.sqlState}]` : ''
-  return new TodoDbError(`migration ${f.name} (${f.direction}) failed at ${loc}: ${base.message}${state}; it was rolled back, nothing of it remains`, {
+  const what = isConnectionLost(e)
+    ? `the connection to ${f.target.host}:${f.target.port} was lost; the server rolls the migration back with the session, nothing of it remains`
+    : `${base.message}${state}; it was rolled back, nothing of it remains`
+  return new TodoDbError(`migration ${f.name} (${f.direction}) failed at ${loc}: ${what}`, {
     code: base.code === 'DB_ERROR' ? 'MIGRATION_FAILED' : base.code,
     exitCode: base.exitCode,
     hint: base.hint,
