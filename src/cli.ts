@@ -97,13 +97,21 @@ Examples:
 Examples:
   $ todo-db migrate up                 apply every pending migration
   $ todo-db migrate down               revert the last one
+  $ todo-db migrate up --to 1764000000001_create-categories --dry-run
   $ todo-db migrate status --json
-  $ todo-db migrate create add-tags`)
+  $ todo-db migrate create add-tags
+
+Each file runs in its own transaction; concurrent runs queue on an advisory lock.
+up/down need a direct session: with a PgBouncer URL (pgbouncer=true) set DATABASE_URL_UNPOOLED;
+a Neon -pooler host is switched to its direct host. status and --dry-run work through a pooler.
+
+Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server,
+3 bad input (count, --to, pooled-only URL), 4 drift (an applied file edited or missing)`)
   const migrationOptions = (c: Command) =>
     c
       .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
       .option('--migrations-table <name>', 'table that records applied migrations (default: pgmigrations)')
-      .option('--lock-timeout <duration>', 'give up waiting for a table lock after this long (default: 10s)')
+      .option('--lock-timeout <duration>', 'give up waiting for a table lock, or for another run\'s migration lock, after this long (default: timeouts.lock, 10s; 0: wait)')
   migrationOptions(
     migrate
       .command('up')
