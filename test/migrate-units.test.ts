@@ -1,0 +1,77 @@
+// The pure parts of migrate, without a server: planning, checksums, error positions, and the
+// one place we depend on node-pg-migrate's exact SQL (the INSERT that marks a migration as run).
+import { describe, expect, it } from 'vitest'
+import { checksumOf, lineAndColumn, sectionSql, type MigrationFile } from '../src/migrate/files.js'
+import { positionInFile } from '../src/migrate/failure.js'
+import { withChecksum } from '../src/migrate/journal.js'
+import { inventory, parseCount, selectDown, selectUp } from '../src/migrate/plan.js'
+
+const file = (name: string, content = `-- Up Migration\nselect '${name}';\n-- Down Migration\nselect 1;\n`): MigrationFile =>
+  ({ name, path: `/m/${name}.sql`, content, checksum: checksumOf(content) })
+const applied = (f: MigrationFile, checksum: string | null = f.checksum) => ({ name: f.name, appliedAt: new Date(0), checksum })
+
+describe('node-pg-migrate compatibility', () => {
+  it("the checksum rides on the runner's own INSERT, so it commits with the migration", async () => {
+    const { Migration } = await import('node-pg-migrate/migration')
+    const [up, down] = [() => {}, () => {}]
+    const m = new Migration(null as never, '/m/1764000000000_add-tags.sql', { up, down }, { migrationsTable: 'pgmigrations' } as never, {}, { info() {}, warn() {}, error() {} } as never)
+    const insert = (m as unknown as { _getMarkAsRun(a: unknown): string })._getMarkAsRun(up)
+    expect(withChecksum(insert, (n) => (n === '1764000000000_add-tags' ? 'abc123' : undefined)))
+      .toBe(`INSERT INTO "public"."pgmigrations" (name, run_on, checksum) VALUES ('1764000000000_add-tags', NOW(), 'abc123');`)
+  })
+
+  it('leaves every other statement alone', () => {
+    expect(withChecksum('DELETE FROM "public"."pgmigrations" WHERE name=\'x\';', () => 'sum')).toBe('DELETE FROM "public"."pgmigrations" WHERE name=\'x\';')
+  })
+
+  it('sectionSql is what the runner sends, and positions map back to the file', async () => {
+    const f = file('1_x', '-- a comment\n-- Up Migration\ncreate table t (id int);\nselect nope;\n\n-- Down Migration\ndrop table t;\n')
+    const up = (await sectionSql(f, 'up'))!
+    expect(up.startsWith('-- Up Migration')).toBe(true)
+    const sent = up + ';' // the runner appends ";" to a section that lacks one
+    expect(positionInFile(f, sent, sent.indexOf('nope') + 1)).toEqual({ line: 4, column: 8 })
+    expect(await sectionSql(file('2_y', '-- Up Migration\nselect 1;\n'), 'down')).toBeUndefined()
+  })
+})
+
+describe('checksums', () => {
+  it('ignore CRLF line endings, nothing else', () => {
+    expect(checksumOf('a\r\nb\n')).toBe(checksumOf('a\nb\n'))
+    expect(checksumOf('a\nb\n')).not.toBe(checksumOf('a\nb \n'))
+  })
+  it('lineAndColumn is 1-based', () => {
+    expect(lineAndColumn('ab\ncd', 0)).toEqual({ line: 1, column: 1 })
+    expect(lineAndColumn('ab\ncd', 4)).toEqual({ line: 2, column: 2 })
+  })
+})
+
+describe('planning', () => {
+  const [a, b, c, d] = ['1_a', '2_b', '3_c', '4_d'].map((n) => file(n))
+  it('pending, drift (edited, missing, out of order) and unrecorded', () => {
+    const inv = inventory([a, b, d], [applied(a), applied(file('2_b', 'edited')), applied(c, null)])
+    expect(inv.pending.map((f) => f.name)).toEqual(['4_d'])
+    expect(inv.drift.map((x) => [x.name, x.kind])).toEqual([['2_b', 'edited'], ['3_c', 'missing']])
+    expect(inventory([a, b, c], [applied(a), applied(c)]).drift).toEqual([expect.objectContaining({ name: '2_b', kind: 'out_of_order' })])
+    expect(inventory([a, b], [applied(a, null)]).unrecorded.map((u) => u.name)).toEqual(['1_a'])
+  })
+  it('up: all, N, --to (name or file name)', () => {
+    const inv = inventory([a, b, c, d], [applied(a)])
+    expect(selectUp(inv, {}).map((f) => f.name)).toEqual(['2_b', '3_c', '4_d'])
+    expect(selectUp(inv, { count: 2 }).map((f) => f.name)).toEqual(['2_b', '3_c'])
+    expect(selectUp(inv, { to: '3_c.sql' }).map((f) => f.name)).toEqual(['2_b', '3_c'])
+    expect(selectUp(inv, { to: '1_a' })).toEqual([])
+    expect(() => selectUp(inv, { to: '9_z' })).toThrow(/unknown migration "9_z"/)
+  })
+  it('down: the last, N, --to (exclusive), --all, newest first', () => {
+    const inv = inventory([a, b, c, d], [applied(a), applied(b), applied(c)])
+    expect(selectDown(inv, {}).map((m) => m.name)).toEqual(['3_c'])
+    expect(selectDown(inv, { count: 2 }).map((m) => m.name)).toEqual(['3_c', '2_b'])
+    expect(selectDown(inv, { to: '1_a' }).map((m) => m.name)).toEqual(['3_c', '2_b'])
+    expect(selectDown(inv, { all: true }).map((m) => m.name)).toEqual(['3_c', '2_b', '1_a'])
+    expect(() => selectDown(inv, { to: '4_d' })).toThrow(/not applied/)
+    expect(() => selectDown(inv, { count: 1, all: true })).toThrow(/give one of/)
+  })
+  it.each(['0', '-1', '1.5', 'x', ''])('count %j is bad input (exit 3)', (raw) => {
+    expect(() => parseCount(raw)).toThrow(expect.objectContaining({ exitCode: 3 }))
+  })
+})
