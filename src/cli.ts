@@ -167,6 +167,9 @@ Examples:
     .option('--database <name>', 'database name (default: neondb on Neon, todo locally)')
     .option('--delete-branch <name>', 'delete a Neon branch (never the default one)')
     .option('--env-file <path>', 'file to write DATABASE_URL and DATABASE_URL_UNPOOLED to', '.env')
+    // Node itself exits ("node: x: not found") when a script's own argv names a missing --env-file
+    // (nodejs/node#54232), so a new env file needs a flag of another name.
+    .option('--dotenv <path>', 'the same as --env-file, also for a file that does not exist yet')
     .option('--api-key <key>', 'Neon API key (default: $NEON_API_KEY)')
     .option('--api-host <url>', 'Neon API base URL (default: $NEON_API_HOST or https://console.neon.tech/api/v2)')
     .option('--org <id>', 'Neon organization of the project (default: $NEON_ORG_ID; a personal API key may need it)')

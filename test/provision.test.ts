@@ -1,6 +1,6 @@
 // provision against a fake Neon API whose branches are real databases on the suite's PostgreSQL:
 // the built CLI as a process, checked by exit code, output, the env file and what the API was asked.
-import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -120,6 +120,32 @@ describe('todo-db provision (Neon)', () => {
     expect(lines[5]).toMatch(/^DATABASE_URL_UNPOOLED=postgresql:\/\//)
     expect(statSync(join(cwd, '.env')).mode & 0o777).toBe(0o600)
     expect(readFileSync(join(cwd, '.gitignore'), 'utf8')).toBe('node_modules/\n.env\n')
+  })
+
+  it('warns when what it writes will not be seen: DATABASE_URL in the environment, or another env file', async () => {
+    const cwd = tempDir()
+    const p = fake.addProject(projectName())
+    const shadowed = await neon(['provision', '--project', p.name], { cwd, env: { DATABASE_URL: 'postgres://someone@elsewhere/db' } })
+    expect(shadowed.code).toBe(0)
+    expect(shadowed.stderr).toMatch(/warning: DATABASE_URL is set in the environment, which wins over \.env/)
+    const again = await neon(['provision', '--project', p.name], { cwd })
+    expect(again.stderr).toBe('')
+
+    // A new file through --dotenv: Node refuses to start when argv names a missing --env-file.
+    mkdirSync(join(cwd, 'config'))
+    const other = await neon(['provision', '--project', p.name, '--dotenv', 'config/dev.env'], { cwd })
+    expect(other.code).toBe(0)
+    expect(other.stderr).toMatch(/warning: todo-db commands read \.\/\.env: load config\/dev\.env/)
+    expect(statSync(join(cwd, 'config/dev.env')).mode & 0o777).toBe(0o600)
+    expect(readFileSync(join(cwd, '.gitignore'), 'utf8')).toMatch(/^config\/dev\.env$/m)
+    // An existing file through --env-file.
+    const existing = await neon(['provision', '--project', p.name, '--env-file', 'config/dev.env', '--json'], { cwd })
+    expect(existing.code).toBe(0)
+    expect(JSON.parse(existing.stdout).envFile).toMatchObject({ path: 'config/dev.env', created: false })
+    const both = await neon(['provision', '--env-file', '.env', '--dotenv', 'x.env'], { cwd })
+    expect(both.code).toBe(0) // --env-file .env is the default: --dotenv decides
+    const clash = await neon(['provision', '--env-file', 'config/dev.env', '--dotenv', 'x.env'], { cwd })
+    expect(clash.code).toBe(3)
   })
 
   it('lists the branches of a project (--json and text)', async () => {

@@ -16,6 +16,7 @@ export interface ProvisionOptions {
   database?: string
   deleteBranch?: string
   envFile: string
+  dotenv?: string
   apiKey?: string
   apiHost?: string
   org?: string
@@ -66,7 +67,8 @@ async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
     spinner.stop()
   }
   for (const note of p.notes) ctx.out.warn(note)
-  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: p.pooledUri, DATABASE_URL_UNPOOLED: p.directUri })
+  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: p.pooledUri, DATABASE_URL_UNPOOLED: p.directUri }, ctx.env)
+  for (const w of saved.warnings) ctx.out.warn(w)
   const host = new URL(p.directUri).hostname
   const pooledHost = new URL(p.pooledUri).hostname
   const { pooledUri: _pooled, directUri: _direct, ...shown } = p
@@ -108,7 +110,8 @@ async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
   const deadline = new Deadline(parseDuration(o.timeout, '--timeout'))
   const s = await local.provisionLocal({ cwd: ctx.cwd, database: o.database, deadline, out: ctx.out })
   // A direct server has no pooler: a DATABASE_URL_UNPOOLED left from Neon would point elsewhere.
-  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, [`${local.LOCAL_DIR}/`])
+  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, ctx.env, [`${local.LOCAL_DIR}/`])
+  for (const w of saved.warnings) ctx.out.warn(w)
   const { url: _url, ...shown } = s
   const what = s.created ? 'created and started' : s.started ? 'started' : 'already running'
   ctx.out.result({ ok: true, provider: 'local', action: s.created ? 'create' : s.started ? 'start' : 'reuse', ...shown, host: '127.0.0.1', ...saved }, () => [
@@ -119,7 +122,15 @@ async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
   ].join('\n'))
 }
 
-export async function run(ctx: Context, opts: ProvisionOptions): Promise<void> {
+/** --dotenv is --env-file under a name Node does not intercept (see src/cli.ts). */
+function withEnvFile(o: ProvisionOptions): ProvisionOptions {
+  if (o.dotenv === undefined) return o
+  if (o.envFile !== '.env' && o.envFile !== o.dotenv) throw badInput('--env-file and --dotenv name different files', 'give one of them', 'USAGE')
+  return { ...o, envFile: o.dotenv }
+}
+
+export async function run(ctx: Context, flags: ProvisionOptions): Promise<void> {
+  const opts = withEnvFile(flags)
   checkFlags(opts)
   if (opts.local) return runLocal(ctx, opts)
   if (opts.deleteBranch) return runDeleteBranch(ctx, opts)

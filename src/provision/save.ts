@@ -4,19 +4,32 @@ import { readEnvValue, writeEnvFile, type EnvFileChange, type EnvUpdates } from 
 import { ensureGitignored, type GitignoreChange } from './gitignore.js'
 
 export interface Saved {
-  envFile: Omit<EnvFileChange, 'path'> & { path: string }
+  envFile: EnvFileChange
   gitignore: { change: GitignoreChange; added: string[] }
+  /** Why the next command may not see what was written. */
+  warnings: string[]
 }
 
-/** Writes the keys to the env file and makes sure git ignores it (and `alsoIgnore`). */
-export function saveUrls(cwd: string, envFile: string, updates: EnvUpdates, alsoIgnore: string[] = []): Saved {
+/**
+ * Writes the keys to the env file and makes sure git ignores it (and `alsoIgnore`). `env` is what
+ * commands see (the real environment over ./.env): a key set there wins over anything written here.
+ */
+export function saveUrls(cwd: string, envFile: string, updates: EnvUpdates, env: NodeJS.ProcessEnv, alsoIgnore: string[] = []): Saved {
   const path = resolve(cwd, envFile)
   const rel = relative(cwd, path)
+  const warnings: string[] = []
+  if (path !== resolve(cwd, '.env')) {
+    warnings.push(`todo-db commands read ./.env: load ${envFile} into the environment to use what was written there`)
+  } else {
+    // A value in ctx.env that is not the file's own came from the real environment, and it wins.
+    const shadowed = Object.keys(updates).filter((k) => env[k] !== undefined && env[k] !== readEnvValue(path, k))
+    if (shadowed.length) warnings.push(`${shadowed.join(' and ')} ${shadowed.length > 1 ? 'are' : 'is'} set in the environment, which wins over ${envFile}: unset it to use what was written`)
+  }
   // Ignore before writing: a secret must never sit for a moment in a file git would pick up.
   const inProject = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
   const gitignore = ensureGitignored(cwd, [...(inProject ? [rel.split('\\').join('/')] : []), ...alsoIgnore])
   const change = writeEnvFile(path, updates)
-  return { envFile: { ...change, path: inProject ? rel : path }, gitignore }
+  return { envFile: { ...change, path: inProject ? rel : path }, gitignore, warnings }
 }
 
 /** Removes DATABASE_URL from the env file only when it is `url`: a URL the user set stays. */
