@@ -61,6 +61,24 @@ describe('concurrency', () => {
       await other.release()
     }
   })
+  it('SIGTERM while waiting for the migration lock stops at once and changes nothing', async () => {
+    const db = freshDb('waitsig')
+    const other = await holder(db, `select pg_advisory_lock(${MIGRATION_LOCK_ID})`)
+    try {
+      let child: { kill(s: NodeJS.Signals): boolean } | undefined
+      const run = migrate(db, ['up', '--lock-timeout', '30s'], { onSpawn: (c) => (child = c) })
+      await waitFor(() => sessions(db, 'pg_try_advisory_lock') >= 1)
+      const sent = Date.now()
+      child!.kill('SIGTERM')
+      const r = await run
+      expect(r.code).toBe(143)
+      expect(Date.now() - sent).toBeLessThan(3000)
+      expect(r.stderr).toMatch(/interrupted: nothing was changed/)
+      expect(journal(db)).toEqual([])
+    } finally {
+      await other.release()
+    }
+  })
 })
 
 describe('lock_timeout', () => {
