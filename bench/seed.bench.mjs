@@ -1,0 +1,86 @@
+// seed vs psql \copy of the very same rows into the very same tables, in the same run:
+// `todo-db seed --users 1000 --todos 300000` on an empty migrated database, then those rows
+// exported with \copy and loaded back with psql \copy (one transaction, like seed) into the emptied
+// tables. Both go over TCP to 127.0.0.1, as the CLI does. Then the peak RSS of a million todos.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../migrations')
+const TABLES = ['users', 'categories', 'todos']
+const RUNS = 3
+const RSS_LIMIT_MB = 200
+
+/** The Up sections of migrations/*.sql, as test/helpers/schema.ts applies them (migrate up is not ours). */
+function applySchema(cluster, db) {
+  for (const f of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
+    const text = readFileSync(join(MIGRATIONS, f), 'utf8')
+    cluster.psql(text.split(/^--\s*Down Migration\s*$/im)[0].split(/^--\s*Up Migration\s*$/im)[1], db)
+  }
+}
+
+const empty = (cluster, db) => cluster.psql('truncate todos, categories, users', db)
+const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`
+
+export default async function ({ cluster, runCli, time, median, log }) {
+  const db = 'bench_seed'
+  cluster.psql(`create database ${db}`)
+  applySchema(cluster, db)
+  const url = cluster.url(db)
+  const args = ['seed', '--database-url', url, '--users', '1000', '--todos', '300000', '--json']
+  const dir = mkdtempSync(join(tmpdir(), 'todo-db-bench-seed-'))
+  try {
+    // Seed once to get the rows to export, then alternate the two loads so that load from other
+    // processes on the machine falls on both alike.
+    const seedOnce = async () => {
+      empty(cluster, db)
+      const r = await runCli(args)
+      if (r.code !== 0) throw new Error(`seed exited ${r.code}: ${r.stderr}`)
+      return { ms: r.ms, report: JSON.parse(r.stdout) }
+    }
+    const first = await seedOnce()
+    const file = (t) => join(dir, `${t}.copy`)
+    for (const t of TABLES) cluster.psql(`\\copy (select * from ${t} order by id) to '${file(t)}'`, db)
+    const psqlOnce = () => {
+      empty(cluster, db)
+      return time(() => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url,
+        '-c', 'begin', ...TABLES.flatMap((t) => ['-c', `\\copy ${t} from '${file(t)}'`]), '-c', 'commit']))
+    }
+    const seedMs = [first.ms]
+    const psqlMs = []
+    let report = first.report
+    for (let i = 0; i < RUNS; i++) {
+      psqlMs.push(await psqlOnce())
+      if (i === RUNS - 1) break
+      const again = await seedOnce()
+      seedMs.push(again.ms)
+      report = again.report
+    }
+    const rows = report.users + report.categories + report.todos
+    const loaded = cluster.psql('select (select count(*) from users) + (select count(*) from categories) + (select count(*) from todos)', db)
+    if (Number(loaded) !== rows) throw new Error(`psql loaded ${loaded} rows, seed ${rows}`)
+
+    const s = median(seedMs)
+    const p = median(psqlMs)
+    log(`rows: ${rows} (${report.users} users, ${report.categories} categories, ${report.todos} todos)`)
+    log(`todo-db seed:  ${fmt(s)} median of ${RUNS} [${seedMs.map(fmt).join(', ')}] (in-transaction ${report.ms} ms, ${report.rowsPerSecond} rows/s)`)
+    log(`psql \\copy:    ${fmt(p)} median of ${RUNS} [${psqlMs.map(fmt).join(', ')}]`)
+    log(`ratio (psql / seed, goal >= 1.0, never below 0.5): ${(p / s).toFixed(2)}`)
+
+    // Memory: a million todos stream through; peak RSS must stay flat.
+    empty(cluster, db)
+    const { stderr } = await run('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, join(dirname(fileURLToPath(import.meta.url)), '../bin/todo-db.js'),
+      'seed', '--database-url', url, '--users', '1000', '--todos', '1000000'], { maxBuffer: 1 << 20, env: { ...process.env, NO_COLOR: '1' } })
+    const rssMb = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1]) / 1024
+    log(`peak RSS seeding 1,000,000 todos: ${rssMb.toFixed(0)} MB (limit ${RSS_LIMIT_MB} MB)`)
+    if (!(p / s >= 0.5)) throw new Error(`seed is more than twice as slow as psql \\copy (ratio ${(p / s).toFixed(2)})`)
+    if (!(rssMb < RSS_LIMIT_MB)) throw new Error(`peak RSS ${rssMb.toFixed(0)} MB is over ${RSS_LIMIT_MB} MB`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+    cluster.psql(`drop database if exists ${db} with (force)`)
+  }
+}
