@@ -19,7 +19,17 @@ export const JOURNAL_SCHEMA = 'public'
 export async function ensureJournal(sql: Queryable, table: string): Promise<void> {
   await sql`create table if not exists ${sql(JOURNAL_SCHEMA)}.${sql(table)} (
     id serial primary key, name varchar(255) not null, run_on timestamp not null)`
-  await sql`alter table ${sql(JOURNAL_SCHEMA)}.${sql(table)} add column if not exists checksum text`
+  // ALTER TABLE takes an exclusive lock even when the column exists: only when it is missing.
+  if (!(await hasChecksumColumn(sql, table))) {
+    await sql`alter table ${sql(JOURNAL_SCHEMA)}.${sql(table)} add column if not exists checksum text`
+  }
+}
+
+async function hasChecksumColumn(sql: Queryable, table: string): Promise<boolean> {
+  const [{ has }] = await sql<{ has: boolean }[]>`
+    select exists (select 1 from information_schema.columns
+      where table_schema = ${JOURNAL_SCHEMA} and table_name = ${table} and column_name = 'checksum') as has`
+  return has
 }
 
 /** Applied migrations in the order they ran; empty when the table does not exist yet. */
@@ -27,9 +37,7 @@ export async function readJournal(sql: Queryable, table: string): Promise<Applie
   const [{ exists }] = await sql<{ exists: boolean }[]>`
     select to_regclass(${`"${JOURNAL_SCHEMA}"."${table.replace(/"/g, '""')}"`}) is not null as exists`
   if (!exists) return []
-  const [{ has }] = await sql<{ has: boolean }[]>`
-    select exists (select 1 from information_schema.columns
-      where table_schema = ${JOURNAL_SCHEMA} and table_name = ${table} and column_name = 'checksum') as has`
+  const has = await hasChecksumColumn(sql, table)
   const rows = await sql<{ name: string; run_on: Date; checksum: string | null }[]>`
     select name, run_on::timestamptz as run_on, ${has ? sql`checksum` : sql`null::text as checksum`}
     from ${sql(JOURNAL_SCHEMA)}.${sql(table)} order by run_on, id`
