@@ -51,7 +51,9 @@ export function createOutput(opts: OutputOptions = {}): Output {
   const useColor = opts.color !== false && !!stderr.isTTY && !process.env.NO_COLOR
   const color = useColor && chalk ? new chalk.Chalk({ level: 1 }) : plain
   // Spinners only when a person is watching: a TTY, not --json, not --quiet, not CI.
-  const interactive = !!stderr.isTTY && !json && !quiet && !process.env.CI
+  // A pseudo-terminal without a size (docker -t, script) reports 0 columns: ora then loops forever.
+  const sized = (stderr as { columns?: number }).columns !== 0
+  const interactive = !!stderr.isTTY && sized && !json && !quiet && !process.env.CI
 
   const err = (line: string) => stderr.write(redact(line) + '\n')
 
