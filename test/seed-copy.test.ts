@@ -32,7 +32,7 @@ function* numbers(count: number, last = count - 1): Generator<string> {
 describe('copyLines', () => {
   it('loads every line, in chunks, and reports progress', async () => {
     const seen: number[] = []
-    const rows = await sql.begin((tx) => copyLines(tx, { table: 't', columns: ['n', 'pad'] }, numbers(5000), noAbort(), (n) => seen.push(n)))
+    const rows = await sql.begin((tx) => copyLines(tx, { table: 't', columns: ['n', 'pad'] }, numbers(5000), noAbort(), { rows: (n) => seen.push(n) }))
     expect(rows).toBe(5000)
     expect(seen.length).toBeGreaterThan(1) // ~64 KB chunks, not one write
     expect(seen.reduce((a, b) => a + b, 0)).toBe(5000)
@@ -52,9 +52,9 @@ describe('copyLines', () => {
     const controller = new AbortController()
     const guard = cancellation(controller.signal, interrupted)
     let rows = 0
-    const load = sql.begin((tx) => copyLines(tx, { table: 't', columns: ['n', 'pad'] }, numbers(50_000_000), guard, (n) => {
+    const load = sql.begin((tx) => copyLines(tx, { table: 't', columns: ['n', 'pad'] }, numbers(50_000_000), guard, { rows: (n) => {
       if ((rows += n) > 20_000 && !controller.signal.aborted) controller.abort('SIGINT')
-    }))
+    } }))
     await expect(load).rejects.toThrow(CANCELLED)
     expect(rows).toBeLessThan(1_000_000)
     expect((await sql`select count(*)::int as n from t`)[0].n).toBe(0)

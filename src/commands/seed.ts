@@ -17,7 +17,7 @@ export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
       out: ctx.out,
       lockTimeoutMs: parseDuration(ctx.config.timeouts.lock, 'timeouts.lock'),
       statementTimeoutMs: parseDuration(ctx.config.timeouts.statement, 'timeouts.statement'),
-      onProgress: (rows) => progress.update(rows),
+      onProgress: (rows, checking) => progress.update(rows, checking),
     }, options)
   } catch (e) {
     progress.fail()

@@ -39,13 +39,20 @@ function serverErrors(q: CopyQuery): Promise<never> {
   return failed
 }
 
+export interface CopyProgress {
+  /** Rows handed to the socket since the last call. */
+  rows?(count: number): void
+  /** Every row is sent; the server still checks foreign keys (after-row triggers) before it answers. */
+  sent?(): void
+}
+
 /** Copies every line (COPY text format, "\n"-terminated) into the table; returns the row count. */
 export async function copyLines(
   sql: CopySql,
   target: CopyTarget,
   lines: Iterable<string>,
   guard: Cancellation,
-  onRows: (rows: number) => void = () => {},
+  progress: CopyProgress = {},
 ): Promise<number> {
   const q = guard.track(sql.unsafe(`copy ${target.table} (${target.columns.join(', ')}) from stdin`) as CopyQuery)
   const failed = serverErrors(q)
@@ -64,7 +71,7 @@ export async function copyLines(
   const flush = async () => {
     const full = !stream.write(Buffer.from(chunk))
     rows += chunkRows
-    onRows(chunkRows)
+    progress.rows?.(chunkRows)
     chunk = ''
     chunkRows = 0
     if (full) await Promise.race([once(stream, 'drain'), failed])
@@ -76,6 +83,7 @@ export async function copyLines(
   }
   if (chunkRows > 0) await flush()
   stream.end()
+  progress.sent?.()
   await Promise.race([once(stream, 'finish'), failed])
   return rows
 }

@@ -2,7 +2,7 @@
 import type { Output, Spinner } from '../output.js'
 
 export interface Progress {
-  update(rows: number): void
+  update(rows: number, checking?: string): void
   stop(): void
   fail(): void
 }
@@ -14,8 +14,9 @@ export async function startProgress(out: Output, label: string): Promise<Progres
   const started = performance.now()
   let last = 0
   return {
-    update(rows) {
+    update(rows, checking) {
       const now = performance.now()
+      if (checking) return spinner.update(`${label} ${rows.toLocaleString('en-US')} rows sent, waiting for the server to check ${checking}`)
       if (now - last < EVERY_MS) return
       last = now
       const perSecond = Math.round(rows / ((now - started) / 1000))

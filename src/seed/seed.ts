@@ -29,8 +29,8 @@ export interface SeedInput {
   out?: Output
   lockTimeoutMs: number
   statementTimeoutMs: number
-  /** Called with the number of rows loaded so far. */
-  onProgress?: (rows: number) => void
+  /** Called with the number of rows sent so far, and when the server is checking the last table. */
+  onProgress?: (rows: number, checking?: string) => void
 }
 
 type Tx = postgres.TransactionSql
@@ -48,7 +48,10 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
   const guard = cancellation(input.signal, () => interrupted(input.signal))
   const started = performance.now()
   let loaded = 0
-  const progress = (rows: number) => input.onProgress?.((loaded += rows))
+  const progress = {
+    rows: (n: number) => input.onProgress?.((loaded += n)),
+    sent: (table: string) => input.onProgress?.(loaded, table),
+  }
   const sql = await connect(input.target, { deadline: input.deadline, out: input.out, max: 1, applicationName: 'todo-db seed' })
   try {
     guard.throwIfAborted()
@@ -74,7 +77,12 @@ function explain(e: TodoDbError): TodoDbError {
   })
 }
 
-async function load(tx: Tx, plan: SeedPlan, guard: Cancellation, progress: (rows: number) => void, input: SeedInput) {
+interface Progress {
+  rows(n: number): void
+  sent(table: string): void
+}
+
+async function load(tx: Tx, plan: SeedPlan, guard: Cancellation, progress: Progress, input: SeedInput) {
   const step = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T> => {
     guard.throwIfAborted()
     return (await guard.track(q)) as T
@@ -98,7 +106,7 @@ async function load(tx: Tx, plan: SeedPlan, guard: Cancellation, progress: (rows
   await step(tx`delete from todos where id between ${idRange(plan.seed, 'todo')[0]}::uuid and ${idRange(plan.seed, 'todo')[1]}::uuid`)
   const copy = (table: string, columns: readonly string[], lines: Iterable<string>) => {
     guard.throwIfAborted()
-    return copyLines(tx, { table, columns }, lines, guard, progress)
+    return copyLines(tx, { table, columns }, lines, guard, { rows: progress.rows, sent: () => progress.sent(table) })
   }
   const users = await upsert(tx, step, copy, plan.seed, 'user', 'users', USER_COLUMNS, userLines(plan))
   const categories = await upsert(tx, step, copy, plan.seed, 'category', 'categories', CATEGORY_COLUMNS, categoryLines(plan))
