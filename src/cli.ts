@@ -142,12 +142,22 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
   program
     .command('seed')
     .description('load deterministic, idempotent dev data in one transaction (COPY speed)')
-    .option('--seed <n>', 'random seed: the same seed gives the same rows')
-    .option('--users <n>', 'number of users')
-    .option('--categories <n>', 'categories per user')
-    .option('--todos <n>', 'todos in all')
+    .option('--seed <n>', 'random seed: the same seed gives the same rows (default: config seed.seed, 42)')
+    .option('--users <n>', 'number of users (default: config seed.users, 5)')
+    .option('--categories <n>', 'categories per user (default: config seed.categories, 3)')
+    .option('--todos <n>', 'todos in all, spread over the users (default: config seed.todos, 50)')
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
     .addHelpText('after', `
+Running it again with the same options leaves the same rows; other seeds' rows and the app's own
+rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGTERM rolls it all back.
+
+Exit codes:
+  0  seeded
+  1  refused or failed: schema not migrated (run todo-db migrate up), a constraint, a lock timeout
+  2  no answer from the server, or the connection was lost (nothing was changed)
+  3  bad input: flags, config, database URL
+  130/143  interrupted by SIGINT/SIGTERM (nothing was changed)
+
 Examples:
   $ todo-db seed
   $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json`)
