@@ -2,11 +2,11 @@
 // --reset, constraints and spread, refusal of an unmigrated database, atomicity on a lost
 // connection and on SIGINT, flag validation.
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, createDatabase, dbUrl, dropDatabase, psql } from './helpers/db.js'
-import { runCli, type CliResult } from './helpers/cli.js'
+import { runCli, tempDir, type CliResult } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { applySchema } from './helpers/schema.js'
 
@@ -169,6 +169,22 @@ describe('todo-db seed', () => {
     expect(partly.code).toBe(1)
     expect(JSON.parse(partly.stdout).error).toMatchObject({ code: 'NOT_MIGRATED' })
     expect(JSON.parse(partly.stdout).error.missing).toContain('column users.name')
+  })
+
+  it('takes its defaults from the config file, and flags win', async () => {
+    const db = migratedDatabase('seed_config')
+    const cwd = tempDir()
+    writeFileSync(join(cwd, '.todo-dbrc.json'), JSON.stringify({ seed: { seed: 9, users: 2, categories: 1, todos: 10 } }))
+    const fromFile = await runCli(['seed', '--json', '--database-url', dbUrl(db)], { cwd })
+    expect(fromFile.code).toBe(0)
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ users: 2, categories: 2, todos: 10 })
+    expect(count(db, `select count(*) from users where email like '%@seed9.example.com'`)).toBe(2)
+    const flagsWin = await runCli(['seed', '--json', '--todos', '12', '--database-url', dbUrl(db)], { cwd })
+    expect(JSON.parse(flagsWin.stdout)).toMatchObject({ users: 2, todos: 12 })
+    writeFileSync(join(cwd, '.todo-dbrc.json'), JSON.stringify({ seed: { users: 'many' } }))
+    const bad = await runCli(['seed', '--database-url', dbUrl(db)], { cwd })
+    expect(bad.code).toBe(3)
+    expect(bad.stderr).toMatch(/config seed\.users: "many" is not a non-negative integer/)
   })
 
   it('exits 3 with one clear line for bad flags, before connecting', async () => {
