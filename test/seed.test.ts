@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, createDatabase, dbUrl, dropDatabase, psql } from './helpers/db.js'
-import { runCli, tempDir, type CliResult } from './helpers/cli.js'
+import { runCli, secrets, tempDir, type CliResult } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { applySchema } from './helpers/schema.js'
 
@@ -24,6 +24,15 @@ function migratedDatabase(prefix: string): string {
 function digest(db: string): Record<string, string> {
   return Object.fromEntries(TABLES.map((t) => [t,
     psql(`select count(*) || ':' || md5(coalesce(string_agg(x::text, E'\\n' order by x.id), '')) from ${t} x`, db)]))
+}
+
+/** Indexes and constraints of the three tables: seed may rebuild some, never change them. */
+function schemaDigest(db: string): string {
+  const tables = TABLES.map((t) => `'${t}'::regclass`).join(', ')
+  return psql(`select string_agg(x, E'\\n' order by x) from (
+    select pg_get_indexdef(indexrelid) || ' ' || coalesce(obj_description(indexrelid, 'pg_class'), '') as x from pg_index where indrelid in (${tables})
+    union all
+    select conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated from pg_constraint where conrelid in (${tables})) s`, db)
 }
 
 const count = (db: string, sql: string) => Number(psql(sql, db))
@@ -81,6 +90,40 @@ describe('todo-db seed', () => {
     expect((await seed(b, small)).code).toBe(0)
     expect(digest(a)).toEqual(digest(b))
     expect(digest(a).todos).toMatch(/^300:/)
+  })
+
+  it('leaves indexes and constraints exactly as migrated, and enforced', async () => {
+    const [seeded, bare] = [migratedDatabase('seed_schema'), migratedDatabase('seed_schema_ref')]
+    psql(`comment on index todos_user_status_idx is 'a comment survives'`, seeded)
+    psql(`comment on index todos_user_status_idx is 'a comment survives'`, bare)
+    expect((await seed(seeded, ['--verbose', ...small])).stderr).toMatch(/todos is empty: its indexes and foreign keys are built and checked after the load/)
+    expect(schemaDigest(seeded)).toBe(schemaDigest(bare))
+    expect(schemaDigest(seeded)).toMatch(/todos_category_same_user_fk FOREIGN KEY/)
+    expect(() => psql(`insert into todos (user_id, title) values (gen_random_uuid(), 'orphan')`, seeded)).toThrow(/todos_user_id_fkey/)
+  })
+
+  it('works for a role that does not own the tables (no deferred checks then)', async () => {
+    const db = migratedDatabase('seed_not_owner')
+    const role = `seeder_${process.pid}`
+    const password = `Seeder-${Date.now()}`
+    secrets.add(password)
+    psql(`drop role if exists ${role}; create role ${role} login password '${password}'`)
+    psql(`grant temp on database ${db} to ${role}; grant usage on schema public to ${role};
+          grant select, insert, update, delete, truncate on users, categories, todos to ${role}`, db)
+    try {
+      const c = cluster()
+      const url = `postgres://${role}:${encodeURIComponent(password)}@${c.host}:${c.port}/${db}?sslmode=disable`
+      const r = await runCli(['seed', '--verbose', '--database-url', url, ...small])
+      expect(r.stderr).not.toMatch(/todos is empty/)
+      expect(r.code).toBe(0)
+      const owner = migratedDatabase('seed_not_owner_ref')
+      expect((await seed(owner, small)).code).toBe(0)
+      expect(digest(db)).toEqual(digest(owner))
+      expect(schemaDigest(db)).toBe(schemaDigest(owner))
+    } finally {
+      psql(`drop owned by ${role}`, db)
+      psql(`drop role ${role}`)
+    }
   })
 
   it('is idempotent: a second run leaves the very same rows and never touches the app\'s', async () => {
@@ -207,14 +250,17 @@ describe('todo-db seed', () => {
 describe('todo-db seed is atomic', () => {
   let db: string
   let before: Record<string, string>
-  // big enough that the COPY of todos runs for a few seconds
-  const big = ['--seed', '99', '--users', '50', '--todos', '250000']
+  let schemaBefore: string
+  // big enough that the COPY of todos runs for a few seconds; --reset empties the tables first,
+  // so the truncate and the deferred indexes and foreign keys must be rolled back too
+  const big = ['--seed', '99', '--users', '50', '--todos', '250000', '--reset']
 
   beforeAll(async () => {
     db = migratedDatabase('seed_atomic')
     expect((await seed(db, ['--seed', '5'])).code).toBe(0)
     addAppRows(db)
     before = digest(db)
+    schemaBefore = schemaDigest(db)
   })
 
   it('a connection cut mid-load leaves the database as it was and no seed query on the server', async () => {
@@ -230,6 +276,7 @@ describe('todo-db seed is atomic', () => {
       expect(r.stderr).toMatch(/connection was lost during the seed.*nothing was changed/)
       expect(await seedBackendsGone()).toBe(0)
       expect(digest(db)).toEqual(before)
+    expect(schemaDigest(db)).toBe(schemaBefore)
     } finally {
       await proxy.close()
     }
@@ -248,6 +295,7 @@ describe('todo-db seed is atomic', () => {
     expect(Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed' and state = 'active'`))).toBe(0)
     expect(await seedBackendsGone()).toBe(0)
     expect(digest(db)).toEqual(before)
+    expect(schemaDigest(db)).toBe(schemaBefore)
   })
 
   it('SIGTERM mid-load does the same and exits 143', async () => {
@@ -260,5 +308,6 @@ describe('todo-db seed is atomic', () => {
     expect(serverLog()).toMatch(/COPY from stdin failed: Error: todo-db seed: interrupted \(SIGTERM\)/)
     expect(await seedBackendsGone()).toBe(0)
     expect(digest(db)).toEqual(before)
+    expect(schemaDigest(db)).toBe(schemaBefore)
   })
 })

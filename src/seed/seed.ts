@@ -13,6 +13,7 @@ import { idRange, type KindName } from './ids.js'
 import { planSeed, type SeedOptions, type SeedPlan } from './plan.js'
 import { CATEGORY_COLUMNS, TODO_COLUMNS, USER_COLUMNS, categoryLines, todoLines, userLines } from './rows.js'
 import { assertMigrated } from './schema.js'
+import { deferChecks } from './bulkload.js'
 
 export interface SeedResult {
   users: number
@@ -112,7 +113,11 @@ async function load(tx: Tx, plan: SeedPlan, guard: Cancellation, progress: Progr
   }
   const users = await upsert(tx, step, copy, plan.seed, 'user', 'users', USER_COLUMNS, userLines(plan))
   const categories = await upsert(tx, step, copy, plan.seed, 'category', 'categories', CATEGORY_COLUMNS, categoryLines(plan))
+  const run = (text: string) => step<postgres.Row[]>(tx.unsafe(text))
+  const restore = await deferChecks(run, 'todos')
+  if (restore) input.out?.debug('todos is empty: its indexes and foreign keys are built and checked after the load')
   const todos = await copy('todos', TODO_COLUMNS, todoLines(plan))
+  await restore?.()
   guard.throwIfAborted()
   return { users, categories, todos }
 }

@@ -1,5 +1,6 @@
-// The seed's COPY streaming and cancellation, called directly against the real server: the
-// postgres.js #1173 guard, CopyFail on abort, a CancelRequest long after the connect deadline.
+// The seed's loading parts, called directly against the real server: COPY streaming, the
+// postgres.js #1173 guard, CopyFail on abort, a CancelRequest long after the connect deadline,
+// foreign keys and indexes deferred and restored around a bulk load.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, createDatabase, dbUrl, dropDatabase } from './helpers/db.js'
 import { startProxy } from './helpers/proxy.js'
@@ -8,6 +9,7 @@ import { parseDatabaseUrl } from '../src/db/url.js'
 import { Deadline } from '../src/duration.js'
 import { cancellation } from '../src/seed/cancel.js'
 import { CANCELLED, copyLines } from '../src/seed/copy.js'
+import { deferChecks } from '../src/seed/bulkload.js'
 
 let db: string
 let sql: Sql
@@ -82,5 +84,58 @@ describe('cancellation', () => {
       await own.end({ timeout: 1 })
       await slow.close()
     }
+  })
+})
+
+describe('deferChecks', () => {
+  const catalog = (tx: Sql) => tx`
+    select pg_get_indexdef(indexrelid) as def, obj_description(indexrelid, 'pg_class') as comment from pg_index where indrelid = 'child'::regclass
+    union all
+    select pg_get_constraintdef(oid), obj_description(oid, 'pg_constraint') from pg_constraint where conrelid = 'child'::regclass
+    order by 1`
+
+  beforeAll(async () => {
+    await sql`create table parent (id int primary key)`
+    await sql`create table child (id int primary key, parent_id int references parent on delete cascade, note text)`
+    await sql`create index child_note_idx on child (parent_id, note) where note is not null`
+    await sql`comment on index child_note_idx is 'for the app'`
+    await sql`insert into parent values (1), (2)`
+  })
+
+  const load = (tx: Sql, lines: string[]) => copyLines(tx, { table: 'child', columns: ['id', 'parent_id', 'note'] }, lines, noAbort())
+  const run = (tx: Sql) => (text: string) => tx.unsafe(text)
+
+  it('on an empty table: drops foreign keys and plain indexes, restores the same definitions and comments', async () => {
+    const before = await catalog(sql)
+    await sql.begin(async (tx) => {
+      const restore = await deferChecks(run(tx as unknown as Sql), 'child')
+      expect(restore).toBeTypeOf('function')
+      // only the primary key is left while loading
+      expect((await catalog(tx as unknown as Sql)).map((r) => r.def)).toEqual(['CREATE UNIQUE INDEX child_pkey ON public.child USING btree (id)', 'PRIMARY KEY (id)'])
+      await load(tx as unknown as Sql, ['1\t1\ta\n', '2\t2\t\\N\n'])
+      await restore!()
+    })
+    expect(await catalog(sql)).toEqual(before)
+    await expect(sql`insert into child values (9, 99, null)`).rejects.toMatchObject({ code: '23503' })
+    await sql`truncate child`
+  })
+
+  it('checks every loaded row when it restores a foreign key', async () => {
+    const before = await catalog(sql)
+    await expect(sql.begin(async (tx) => {
+      const restore = await deferChecks(run(tx as unknown as Sql), 'child')
+      await load(tx as unknown as Sql, ['1\t1\ta\n', '2\t42\tb\n'])
+      await restore!()
+    })).rejects.toMatchObject({ code: '23503' })
+    expect(await catalog(sql)).toEqual(before)
+    expect((await sql`select count(*)::int as n from child`)[0].n).toBe(0)
+  })
+
+  it('leaves a table with rows alone', async () => {
+    await sql`insert into child values (1, 1, 'kept')`
+    await sql.begin(async (tx) => {
+      expect(await deferChecks(run(tx as unknown as Sql), 'child')).toBeUndefined()
+    })
+    await sql`truncate child`
   })
 })
