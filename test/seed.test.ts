@@ -298,6 +298,25 @@ describe('todo-db seed is atomic', () => {
     expect(schemaDigest(db)).toBe(schemaBefore)
   })
 
+  it('SIGINT while still connecting (a server that does not answer) exits 130 at once', async () => {
+    const hole = await startProxy(cluster(), 'blackhole')
+    try {
+      const c = cluster()
+      const url = `postgres://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${hole.port}/${db}?sslmode=disable`
+      let child: ChildProcess | undefined
+      const pending = runCli(['seed', '--database-url', url], { onSpawn: (ch) => (child = ch) })
+      while (hole.accepted === 0) await new Promise((r) => setTimeout(r, 20))
+      const signalled = Date.now()
+      child!.kill('SIGINT')
+      const r = await pending
+      expect(r.code).toBe(130)
+      expect(Date.now() - signalled).toBeLessThan(3000) // not the 10 s backstop, not the 30 s connect timeout
+      expect(digest(db)).toEqual(before)
+    } finally {
+      await hole.close()
+    }
+  })
+
   it('SIGTERM mid-load does the same and exits 143', async () => {
     let child: ChildProcess | undefined
     const pending = runCli(['seed', '--database-url', dbUrl(db), ...big], { onSpawn: (ch) => (child = ch) })

@@ -38,3 +38,23 @@ export function cancellation(signal: AbortSignal, interrupted: () => Error): Can
     },
   }
 }
+
+/**
+ * Settles with p, or rejects with interrupted() as soon as the signal fires: connecting retries
+ * for as long as a Neon compute takes to wake, and Ctrl-C must not wait for that. What p yields
+ * after an abort is handed to discard (e.g. a connection to close).
+ */
+export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal, interrupted: () => Error, discard: (late: T) => void): Promise<T> {
+  if (signal.aborted) {
+    p.then(discard, () => {})
+    return Promise.reject(interrupted())
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.then(discard, () => {})
+      reject(interrupted())
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}

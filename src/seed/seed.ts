@@ -7,7 +7,7 @@ import type { Output } from '../output.js'
 import type { Deadline } from '../duration.js'
 import { classifyError, connect } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
-import { cancellation, type Cancellation } from './cancel.js'
+import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
 import { idRange, type KindName } from './ids.js'
 import { planSeed, type SeedOptions, type SeedPlan } from './plan.js'
@@ -53,7 +53,9 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
     rows: (n: number) => input.onProgress?.((loaded += n)),
     sent: (table: string) => input.onProgress?.(loaded, table),
   }
-  const sql = await connect(input.target, { deadline: input.deadline, out: input.out, max: 1, applicationName: 'todo-db seed' })
+  const sql = await unlessAborted(
+    connect(input.target, { deadline: input.deadline, out: input.out, max: 1, applicationName: 'todo-db seed' }),
+    input.signal, () => interrupted(input.signal), (late) => void late.end({ timeout: 0 }).catch(() => {}))
   try {
     guard.throwIfAborted()
     const counts = await sql.begin((tx) => load(tx, plan, guard, progress, input))
