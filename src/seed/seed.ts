@@ -1,5 +1,6 @@
 // The whole seed in one transaction: check the schema, make room (reset, or the seed's own rows),
-// load users and categories through staging tables, stream the todos straight into COPY.
+// load users and categories through staging tables, stream the todos straight into COPY (into an
+// empty table with its indexes and foreign keys deferred, see bulkload.ts).
 // Any failure, a lost connection or a signal rolls everything back.
 import type postgres from 'postgres'
 import { ExitCode, TodoDbError } from '../errors.js'
@@ -46,7 +47,6 @@ export function interrupted(signal: AbortSignal): TodoDbError {
 
 export async function seedDatabase(input: SeedInput, options: SeedOptions): Promise<SeedResult> {
   const plan = planSeed(options)
-  const guard = cancellation(input.signal, () => interrupted(input.signal))
   const started = performance.now()
   let loaded = 0
   const progress = {
@@ -56,6 +56,7 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
   const sql = await unlessAborted(
     connect(input.target, { deadline: input.deadline, out: input.out, max: 1, applicationName: 'todo-db seed' }),
     input.signal, () => interrupted(input.signal), (late) => void late.end({ timeout: 0 }).catch(() => {}))
+  const guard = cancellation(input.signal, () => interrupted(input.signal))
   try {
     guard.throwIfAborted()
     const counts = await sql.begin((tx) => load(tx, plan, guard, progress, input))
@@ -109,9 +110,10 @@ async function load(tx: Tx, plan: SeedPlan, guard: Cancellation, progress: Progr
   // updated_at then says now(): the table's trigger owns that column).
   const [firstTodo, lastTodo] = idRange(plan.seed, 'todo')
   await step(tx`delete from todos where id between ${firstTodo}::uuid and ${lastTodo}::uuid`)
-  const copy = (table: string, columns: readonly string[], lines: Iterable<string>) => {
+  // `shown`: the table the user knows, not our staging table's name
+  const copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown = table) => {
     guard.throwIfAborted()
-    return copyLines(tx, { table, columns }, lines, guard, { rows: progress.rows, sent: () => progress.sent(table) })
+    return copyLines(tx, { table, columns }, lines, guard, { rows: progress.rows, sent: () => progress.sent(shown) })
   }
   const users = await upsert(tx, step, copy, plan.seed, 'user', 'users', USER_COLUMNS, userLines(plan))
   const categories = await upsert(tx, step, copy, plan.seed, 'category', 'categories', CATEGORY_COLUMNS, categoryLines(plan))
@@ -125,7 +127,7 @@ async function load(tx: Tx, plan: SeedPlan, guard: Cancellation, progress: Progr
 }
 
 type Step = <T>(q: postgres.PendingQuery<postgres.Row[]>) => Promise<T>
-type Copy = (table: string, columns: readonly string[], lines: Iterable<string>) => Promise<number>
+type Copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown?: string) => Promise<number>
 
 /** Loads rows into a staging table, upserts those that differ, deletes the seed's rows not among them. */
 async function upsert(tx: Tx, step: Step, copy: Copy, seed: number, kind: KindName, table: string, columns: readonly string[], lines: Iterable<string>) {
@@ -135,7 +137,7 @@ async function upsert(tx: Tx, step: Step, copy: Copy, seed: number, kind: KindNa
   const rest = columns.filter((c) => c !== 'id')
   // Identifiers are our own constants; values go as parameters.
   await step(tx.unsafe(`create temp table ${stage} (like ${table}) on commit drop`))
-  const rows = await copy(stage, columns, lines)
+  const rows = await copy(stage, columns, lines, table)
   await step(tx.unsafe(`
     insert into ${table} (${cols}) select ${cols} from ${stage}
     on conflict (id) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}
