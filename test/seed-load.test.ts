@@ -61,6 +61,22 @@ describe('copyLines', () => {
     expect(rows).toBeLessThan(1_000_000)
     expect((await sql`select count(*)::int as n from t`)[0].n).toBe(0)
   })
+
+  it('aborting after end(), while the server runs the rows\' triggers, cancels on the server', async () => {
+    await sql`create table slow (n int)`
+    await sql`create function slow_check() returns trigger language plpgsql as $$ begin perform pg_sleep(0.02); return null; end $$`
+    // after-row triggers run when the COPY's data is all in, as foreign-key checks do
+    await sql`create constraint trigger slow_check after insert on slow for each row execute function slow_check()`
+    const controller = new AbortController()
+    const guard = cancellation(controller.signal, interrupted)
+    let abortedAt = 0
+    const load = sql.begin((tx) => copyLines(tx, { table: 'slow', columns: ['n'] }, Array.from({ length: 1000 }, (_, i) => `${i}\n`), guard, {
+      sent: () => void setTimeout(() => ((abortedAt = Date.now()), controller.abort('SIGINT')), 300),
+    }))
+    await expect(load).rejects.toMatchObject({ code: '57014' })
+    expect(Date.now() - abortedAt).toBeLessThan(3000) // not the 20 s the triggers would take
+    expect((await sql`select count(*)::int as n from slow`)[0].n).toBe(0)
+  })
 })
 
 describe('cancellation', () => {

@@ -60,10 +60,17 @@ export async function copyLines(
   // Errors also reach `failed`; without a listener an 'error' between two awaits would crash.
   stream.on('error', () => {})
   // Once COPY IN has started, postgres.js no longer counts the query as active and its cancel()
-  // does nothing. The protocol's own way out is CopyFail, which postgres.js sends when the stream
-  // is destroyed: the server aborts the COPY at once (57014). After end() there is only the data
-  // already sent left to process; the caller checks the signal before going on.
-  guard.track({ cancel: () => stream.writableEnded || stream.destroy(new Error(`${CANCELLED} (${guard.reason()})`)) })
+  // does nothing. While we still send rows, the protocol's own way out is CopyFail, which
+  // postgres.js sends when the stream is destroyed: the server aborts the COPY at once. After
+  // end() the server may still run every row's foreign-key trigger, for seconds: that needs a
+  // CancelRequest, which postgres.js sends only for a query it counts as active.
+  guard.track({
+    cancel() {
+      if (!stream.writableEnded) return stream.destroy(new Error(`${CANCELLED} (${guard.reason()})`))
+      ;(q as unknown as { active: boolean }).active = true
+      return q.cancel()
+    },
+  })
 
   let rows = 0
   let chunk = ''
