@@ -77,6 +77,28 @@ describe('copyLines', () => {
     expect(Date.now() - abortedAt).toBeLessThan(3000) // not the 20 s the triggers would take
     expect((await sql`select count(*)::int as n from slow`)[0].n).toBe(0)
   })
+
+  it('a connection dropped while the server runs the rows\' triggers is cancelled on the server', async () => {
+    const proxy = await startProxy(cluster())
+    const url = dbUrl(db).replace(`:${cluster().port}/`, `:${proxy.port}/`)
+    const own = await connect(parseDatabaseUrl(url, 'test'), { deadline: new Deadline(5000), applicationName: 'seed-load cut' })
+    const guard = noAbort()
+    try {
+      await own`begin`
+      const load = copyLines(own, { table: 'slow', columns: ['n'] }, Array.from({ length: 1000 }, (_, i) => `${i}\n`), guard, {
+        sent: () => void setTimeout(() => proxy.cut(), 300),
+      })
+      await expect(load).rejects.toMatchObject({ code: expect.stringMatching(/CONNECTION_CLOSED|ECONNRESET/) })
+      const stillRunning = () => sql`select count(*)::int as n from pg_stat_activity where application_name = 'seed-load cut' and state = 'active'`
+      expect((await stillRunning())[0].n).toBe(1) // the server does not notice a dead client on its own
+      await guard.cancelOnServer(3000)
+      await new Promise((r) => setTimeout(r, 300))
+      expect((await stillRunning())[0].n).toBe(0)
+    } finally {
+      await own.end({ timeout: 0 })
+      await proxy.close()
+    }
+  })
 })
 
 describe('cancellation', () => {

@@ -274,6 +274,8 @@ describe('todo-db seed is atomic', () => {
       const r = await pending
       expect(r.code).not.toBe(0)
       expect(r.stderr).toMatch(/connection was lost during the seed.*nothing was changed/)
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1) // no crash, no stack trace
+      expect(r.code).toBe(2)
       expect(await seedBackendsGone()).toBe(0)
       expect(digest(db)).toEqual(before)
     expect(schemaDigest(db)).toBe(schemaBefore)

@@ -9,6 +9,12 @@ export interface Cancellable {
 export interface Cancellation {
   /** Remembers q as the statement to cancel on abort; cancels it at once if already aborted. */
   track<Q extends Cancellable>(q: Q): Q
+  /**
+   * After the connection dropped: the server may still be running the statement (it notices a
+   * dead client only when it next reads or writes), so send it a CancelRequest on a new connection.
+   * Best effort, bounded by timeoutMs.
+   */
+  cancelOnServer(timeoutMs: number): Promise<void>
   throwIfAborted(): void
   /** Why it was aborted (SIGINT, SIGTERM), for messages. */
   reason(): string
@@ -28,6 +34,13 @@ export function cancellation(signal: AbortSignal, interrupted: () => Error): Can
       current = q
       if (signal.aborted) cancelCurrent()
       return q
+    },
+    async cancelOnServer(timeoutMs) {
+      if (!current) return
+      const pending = Promise.resolve(forceCancel(current)).catch(() => {})
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([pending, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
+      clearTimeout(timer)
     },
     throwIfAborted() {
       if (signal.aborted) throw interrupted()
@@ -57,4 +70,14 @@ export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal, interrupted
     signal.addEventListener('abort', onAbort, { once: true })
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
+}
+
+/**
+ * query.cancel() of postgres.js sends a CancelRequest only for a query it counts as active; one
+ * whose connection failed, or a COPY that has its stream, is not, though the server may still be
+ * running it. The query keeps the server's key (pid, secret), so the request can still be sent.
+ */
+export function forceCancel(q: Cancellable): unknown {
+  ;(q as { active?: boolean }).active = true
+  return q.cancel()
 }

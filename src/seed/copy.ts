@@ -3,7 +3,7 @@
 // keeps memory bounded whatever the number of rows.
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
-import type { Cancellation } from './cancel.js'
+import { forceCancel, type Cancellation } from './cancel.js'
 
 export const CHUNK_CHARS = 64 * 1024
 
@@ -62,13 +62,12 @@ export async function copyLines(
   // Once COPY IN has started, postgres.js no longer counts the query as active and its cancel()
   // does nothing. While we still send rows, the protocol's own way out is CopyFail, which
   // postgres.js sends when the stream is destroyed: the server aborts the COPY at once. After
-  // end() the server may still run every row's foreign-key trigger, for seconds: that needs a
-  // CancelRequest, which postgres.js sends only for a query it counts as active.
+  // end() (or once the connection dropped) the server may still run every row's foreign-key
+  // trigger, for seconds: that needs a CancelRequest (forceCancel).
   guard.track({
     cancel() {
-      if (!stream.writableEnded) return stream.destroy(new Error(`${CANCELLED} (${guard.reason()})`))
-      ;(q as unknown as { active: boolean }).active = true
-      return q.cancel()
+      if (!stream.writableEnded && !stream.destroyed) return stream.destroy(new Error(`${CANCELLED} (${guard.reason()})`))
+      return forceCancel(q)
     },
   })
 

@@ -6,7 +6,7 @@ import type postgres from 'postgres'
 import { ExitCode, TodoDbError } from '../errors.js'
 import type { Output } from '../output.js'
 import type { Deadline } from '../duration.js'
-import { classifyError, connect } from '../db/connection.js'
+import { classifyError, connect, type Sql } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
@@ -35,7 +35,9 @@ export interface SeedInput {
   onProgress?: (rows: number, checking?: string) => void
 }
 
-type Tx = postgres.TransactionSql
+
+/** How long a lost connection's statement may take to be cancelled on the server before we exit. */
+const CANCEL_ON_SERVER_MS = 3000
 
 export function interrupted(signal: AbortSignal): TodoDbError {
   const sigterm = signal.reason === 'SIGTERM'
@@ -59,17 +61,37 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
   const guard = cancellation(input.signal, () => interrupted(input.signal))
   try {
     guard.throwIfAborted()
-    const counts = await sql.begin((tx) => load(tx, plan, guard, progress, input))
+    const counts = await inTransaction(sql, () => load(sql, plan, guard, progress, input))
     const ms = Math.round(performance.now() - started)
     const rows = counts.users + counts.categories + counts.todos
     return { ...counts, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
   } catch (e) {
     input.out?.debug(`seed stopped: ${(e as Error)?.message ?? e}`)
     if (input.signal.aborted) throw interrupted(input.signal)
-    throw explain(classifyError(e, input.target))
+    const error = classifyError(e, input.target)
+    if (error.exitCode === ExitCode.NO_RESPONSE) await guard.cancelOnServer(CANCEL_ON_SERVER_MS)
+    throw explain(error)
   } finally {
     guard.dispose()
     await sql.end({ timeout: 1 }).catch(() => {})
+  }
+}
+
+/**
+ * BEGIN ... COMMIT by hand rather than sql.begin(): after a lost connection, sql.begin() still
+ * writes its ROLLBACK and postgres.js throws from a timer (a write to a closed socket), which would
+ * crash the process. A lost connection needs no ROLLBACK: the server rolls back on its own.
+ * (max: 1, so every statement goes over this one connection.)
+ */
+async function inTransaction<T>(sql: Sql, fn: () => Promise<T>): Promise<T> {
+  await sql`begin`
+  try {
+    const result = await fn()
+    await sql`commit`
+    return result
+  } catch (e) {
+    if (classifyError(e).exitCode !== ExitCode.NO_RESPONSE) await sql`rollback`.catch(() => {})
+    throw e
   }
 }
 
@@ -86,7 +108,7 @@ interface Progress {
   sent(table: string): void
 }
 
-async function load(tx: Tx, plan: SeedPlan, guard: Cancellation, progress: Progress, input: SeedInput) {
+async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Progress, input: SeedInput) {
   const step = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T> => {
     guard.throwIfAborted()
     return (await guard.track(q)) as T
@@ -130,7 +152,7 @@ type Step = <T>(q: postgres.PendingQuery<postgres.Row[]>) => Promise<T>
 type Copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown?: string) => Promise<number>
 
 /** Loads rows into a staging table, upserts those that differ, deletes the seed's rows not among them. */
-async function upsert(tx: Tx, step: Step, copy: Copy, seed: number, kind: KindName, table: string, columns: readonly string[], lines: Iterable<string>) {
+async function upsert(tx: Sql, step: Step, copy: Copy, seed: number, kind: KindName, table: string, columns: readonly string[], lines: Iterable<string>) {
   const stage = `seed_${table}`
   const [first, last] = idRange(seed, kind)
   const cols = columns.join(', ')
