@@ -7,6 +7,8 @@ import { seedDatabase, type SeedResult } from '../seed/seed.js'
 export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
   const options = resolveSeedOptions(flags, ctx.config.seed)
   const target = ctx.target()
+  const lockTimeoutMs = parseDuration(ctx.config.timeouts.lock, 'timeouts.lock')
+  const statementTimeoutMs = parseDuration(ctx.config.timeouts.statement, 'timeouts.statement')
   const progress = await startProgress(ctx.out, 'seeding:')
   let result: SeedResult
   try {
@@ -15,17 +17,16 @@ export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
       deadline: ctx.connectDeadline(),
       signal: ctx.signal,
       out: ctx.out,
-      lockTimeoutMs: parseDuration(ctx.config.timeouts.lock, 'timeouts.lock'),
-      statementTimeoutMs: parseDuration(ctx.config.timeouts.statement, 'timeouts.statement'),
+      lockTimeoutMs,
+      statementTimeoutMs,
       onProgress: (rows, checking) => progress.update(rows, checking),
     }, options)
   } catch (e) {
     progress.fail()
     throw e
   }
-  const summary = `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
-    `(seed ${options.seed}${options.reset ? ', after reset' : ''}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s`
   progress.stop()
-  ctx.out.result(result, summary)
+  ctx.out.result(result, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
+    `(seed ${options.seed}${options.reset ? ', after reset' : ''}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s`)
   return 0
 }
