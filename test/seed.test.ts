@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cluster, createDatabase, dbUrl, dropDatabase, psql } from './helpers/db.js'
+import { cluster, createDatabase, dbUrl, dropDatabase, observer, psql } from './helpers/db.js'
 import { runCli, secrets, tempDir, type CliResult } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { applySchema } from './helpers/schema.js'
@@ -228,6 +228,28 @@ describe('todo-db seed', () => {
     const bad = await runCli(['seed', '--database-url', dbUrl(db)], { cwd })
     expect(bad.code).toBe(3)
     expect(bad.stderr).toMatch(/config seed\.users: "many" is not a non-negative integer/)
+  })
+
+  it('gives up after timeouts.lock when the app holds a lock, and changes nothing', async () => {
+    const db = migratedDatabase('seed_lock')
+    expect((await seed(db, ['--seed', '2'])).code).toBe(0)
+    const was = digest(db)
+    const cwd = tempDir()
+    writeFileSync(join(cwd, '.todo-dbrc.json'), JSON.stringify({ timeouts: { lock: '300ms' } }))
+    const app = observer(db)
+    const session = await app.reserve()
+    try {
+      await session`begin`
+      await session`select count(*) from todos` // the app reading: TRUNCATE must wait for it
+      const r = await runCli(['seed', '--reset', '--database-url', dbUrl(db)], { cwd })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/lock timeout.*timeouts\.lock/)
+    } finally {
+      await session`rollback`
+      session.release()
+      await app.end()
+    }
+    expect(digest(db)).toEqual(was)
   })
 
   it('exits 3 with one clear line for bad flags, before connecting', async () => {
