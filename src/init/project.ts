@@ -1,8 +1,9 @@
 // Sets a project up for todo-db. Never overwrites without force; safe to run twice.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_CONFIG } from '../config.js'
+import { ensureGitignored } from '../gitignore.js'
 
 export type Change = { path: string; action: 'created' | 'overwritten' | 'updated' | 'kept' }
 
@@ -32,6 +33,9 @@ DATABASE_URL_UNPOOLED=
 # Neon API key for todo-db provision (console: Account settings > API keys).
 NEON_API_KEY=
 
+# Neon organization id, for API keys that must name one (todo-db provision --org).
+NEON_ORG_ID=
+
 # Neon API base URL, /api/v2 included. Only for tests or a proxy.
 # NEON_API_HOST=https://console.neon.tech/api/v2
 
@@ -52,18 +56,6 @@ function writeFile(path: string, text: string, force: boolean | undefined, chang
   changes.push({ path: rel, action })
 }
 
-/** Adds the lines to .gitignore that are not there yet. */
-function ensureGitignore(cwd: string, lines: string[], changes: Change[]): void {
-  const path = join(cwd, '.gitignore')
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : ''
-  const present = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/^\//, '')))
-  const missing = lines.filter((l) => !present.has(l) && !present.has(l.replace(/\/$/, '')))
-  if (!missing.length) return void changes.push({ path: '.gitignore', action: 'kept' })
-  const sep = text === '' || text.endsWith('\n') ? '' : '\n'
-  writeFileSync(path, `${text}${sep}${text ? '\n' : ''}# todo-db: secrets and the local database\n${missing.join('\n')}\n`)
-  changes.push({ path: '.gitignore', action: text ? 'updated' : 'created' })
-}
-
 export function initProject(opts: InitOptions): Change[] {
   const { cwd, force } = opts
   const changes: Change[] = []
@@ -76,7 +68,7 @@ export function initProject(opts: InitOptions): Change[] {
     writeFile(join(cwd, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', force, changes, cwd)
   }
   writeFile(join(cwd, '.env.example'), ENV_EXAMPLE, force, changes, cwd)
-  ensureGitignore(cwd, ['.env', '.todo-db/'], changes)
+  changes.push({ path: '.gitignore', action: ensureGitignored(cwd, ['.env', '.todo-db/']).change })
 
   // The migrations folder starts with the todo schema this tool ships.
   const dir = join(cwd, migrationsDir)

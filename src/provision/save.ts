@@ -1,7 +1,7 @@
 // Where provisioned URLs end up: the env file (0600), and .gitignore entries so they stay out of git.
 import { isAbsolute, relative, resolve } from 'node:path'
 import { readEnvValue, writeEnvFile, type EnvFileChange, type EnvUpdates } from './envfile.js'
-import { ensureGitignored, type GitignoreChange } from './gitignore.js'
+import { ensureGitignored, type GitignoreChange } from '../gitignore.js'
 
 export interface Saved {
   envFile: EnvFileChange
