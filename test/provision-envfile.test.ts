@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { formatValue, mergeEnvText, writeEnvFile } from '../src/provision/envfile.js'
-import { ensureGitignored } from '../src/provision/gitignore.js'
+import { ensureGitignored } from '../src/gitignore.js'
 import { tempDir } from './helpers/cli.js'
 
 const URL_A = 'postgresql://neondb_owner:npg_abc@ep-a-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require&channel_binding=require'
