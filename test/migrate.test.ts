@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { appendFileSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { appendFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { psql } from './helpers/db.js'
-import { tempDir } from './helpers/cli.js'
+import { dbUrl, psql } from './helpers/db.js'
+import { runCli, tempDir } from './helpers/cli.js'
 import { SCHEMA_FILES, SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, publicObjects, sqlFile } from './migrate-fixtures.js'
 
 const BROKEN = '1764000000003_broken'
@@ -45,6 +45,19 @@ describe('migrate up / down', () => {
 
     expect((await migrate(db, ['up'])).code).toBe(0)
     expect(publicObjects(db)).toEqual(before)
+  })
+
+  it('outside a project (no ./migrations, no config) applies the todo schema that ships with todo-db', async () => {
+    const db = freshDb()
+    const cwd = tempDir()
+    const r = await runCli(['migrate', 'up'], { cwd, env: { DATABASE_URL: dbUrl(db) } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    // a project that chose a folder gets that folder, never the fallback
+    writeFileSync(join(cwd, '.todo-dbrc.json'), JSON.stringify({ migrationsDir: 'db/migrations' }))
+    const chosen = await runCli(['migrate', 'status'], { cwd, env: { DATABASE_URL: dbUrl(db) } })
+    expect(chosen.code).toBe(3)
+    expect(chosen.stderr).toMatch(/db\/migrations does not exist/)
   })
 
   it('down --all leaves no table, function or type behind', async () => {

@@ -1,5 +1,7 @@
 // Where migrations live and how long they may wait: flags over the config file over defaults.
-import { isAbsolute, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Context } from '../context.js'
 import { parseDuration } from '../duration.js'
 import { badInput } from '../errors.js'
@@ -23,13 +25,30 @@ export function migrationsDirOf(ctx: Context, flags: MigrateFlags): string {
   return isAbsolute(dir) ? dir : resolve(ctx.cwd, dir)
 }
 
+/** The todo schema that ships with todo-db (dist/migrate/settings.js -> <package>/migrations). */
+export const BUNDLED_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations')
+
+/**
+ * The folder to apply from. A project that never chose one (no flag, no config file) and has no
+ * ./migrations gets the todo schema that ships with todo-db, so `npx todo-db migrate up` works
+ * on a fresh dev branch with nothing set up; `todo-db init` copies it into the project.
+ */
+function applyDirOf(ctx: Context, flags: MigrateFlags): string {
+  const dir = migrationsDirOf(ctx, flags)
+  if (flags.migrationsDir === undefined && !ctx.configPath && !existsSync(dir) && existsSync(BUNDLED_MIGRATIONS)) {
+    ctx.out.debug(`no ${dir}: using the todo schema that ships with todo-db (${BUNDLED_MIGRATIONS})`)
+    return BUNDLED_MIGRATIONS
+  }
+  return dir
+}
+
 export function migrateSettings(ctx: Context, flags: MigrateFlags): MigrateSettings {
   const table = flags.migrationsTable ?? ctx.config.migrationsTable
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) {
     throw badInput(`migrations table "${table}" is not a plain table name`, 'use letters, digits and _', 'BAD_TABLE_NAME')
   }
   return {
-    dir: migrationsDirOf(ctx, flags),
+    dir: applyDirOf(ctx, flags),
     table,
     lockTimeoutMs: parseDuration(flags.lockTimeout ?? ctx.config.timeouts.lock, flags.lockTimeout ? '--lock-timeout' : 'timeouts.lock'),
     statementTimeoutMs: parseDuration(ctx.config.timeouts.statement, 'timeouts.statement'),
