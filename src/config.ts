@@ -69,6 +69,27 @@ function mergeConfig(base: Config, raw: unknown, filepath: string): Config {
 }
 
 /**
+ * Environment variables that override a config key; flags override them in turn
+ * (flag > environment > config file > default). CI can set them without a config file.
+ */
+export const CONFIG_ENV: Record<string, (c: Config, value: string) => void> = {
+  TODO_DB_MIGRATIONS_DIR: (c, v) => void (c.migrationsDir = v),
+  TODO_DB_MIGRATIONS_TABLE: (c, v) => void (c.migrationsTable = v),
+  TODO_DB_CONNECT_TIMEOUT: (c, v) => void (c.timeouts.connect = v),
+  TODO_DB_LOCK_TIMEOUT: (c, v) => void (c.timeouts.lock = v),
+  TODO_DB_STATEMENT_TIMEOUT: (c, v) => void (c.timeouts.statement = v),
+}
+
+export function withEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config {
+  const out: Config = { ...config, timeouts: { ...config.timeouts }, seed: { ...config.seed } }
+  for (const [name, apply] of Object.entries(CONFIG_ENV)) {
+    const value = env[name]
+    if (value !== undefined && value.trim() !== '') apply(out, value.trim())
+  }
+  return out
+}
+
+/**
  * The environment the command sees: .env from the working directory under the real environment.
  * A variable that is set in the real environment is never overridden by .env.
  */

@@ -1,5 +1,5 @@
 // What every command gets: where it runs, what it reads, where it writes.
-import { DEFAULT_CONFIG, loadConfig, loadEnv, type Config } from './config.js'
+import { DEFAULT_CONFIG, loadConfig, loadEnv, withEnvOverrides, type Config } from './config.js'
 import { createOutput, type Output, type OutputOptions } from './output.js'
 import { Deadline, parseDuration } from './duration.js'
 import { resolveTarget } from './db/target.js'
@@ -43,7 +43,9 @@ export async function createContext(input: ContextInput): Promise<Context> {
   const { cwd, globals } = input
   const out = createOutput({ ...globals, ...input.streams })
   const env = loadEnv(cwd, input.env)
-  const { config, filepath } = input.loadConfig === false ? { config: DEFAULT_CONFIG, filepath: undefined } : await loadConfig(cwd)
+  const loaded = input.loadConfig === false ? { config: DEFAULT_CONFIG, filepath: undefined } : await loadConfig(cwd)
+  const config = withEnvOverrides(loaded.config, env)
+  const filepath = loaded.filepath
   return {
     cwd,
     env,

@@ -39,6 +39,13 @@ NEON_ORG_ID=
 # Neon API base URL, /api/v2 included. Only for tests or a proxy.
 # NEON_API_HOST=https://console.neon.tech/api/v2
 
+# Settings that override the config file (flags override these).
+# TODO_DB_MIGRATIONS_DIR=migrations
+# TODO_DB_MIGRATIONS_TABLE=pgmigrations
+# TODO_DB_CONNECT_TIMEOUT=30s
+# TODO_DB_LOCK_TIMEOUT=10s
+# TODO_DB_STATEMENT_TIMEOUT=0
+
 # Set to anything to turn colours off.
 # NO_COLOR=1
 `

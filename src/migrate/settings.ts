@@ -29,13 +29,13 @@ export function migrationsDirOf(ctx: Context, flags: MigrateFlags): string {
 export const BUNDLED_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations')
 
 /**
- * The folder to apply from. A project that never chose one (no flag, no config file) and has no
+ * The folder to apply from. A project that never chose one (no flag, variable or config file) and has no
  * ./migrations gets the todo schema that ships with todo-db, so `npx todo-db migrate up` works
  * on a fresh dev branch with nothing set up; `todo-db init` copies it into the project.
  */
 function applyDirOf(ctx: Context, flags: MigrateFlags): string {
   const dir = migrationsDirOf(ctx, flags)
-  if (flags.migrationsDir === undefined && !ctx.configPath && !existsSync(dir) && existsSync(BUNDLED_MIGRATIONS)) {
+  if (flags.migrationsDir === undefined && !ctx.configPath && !ctx.env.TODO_DB_MIGRATIONS_DIR && !existsSync(dir) && existsSync(BUNDLED_MIGRATIONS)) {
     ctx.out.debug(`no ${dir}: using the todo schema that ships with todo-db (${BUNDLED_MIGRATIONS})`)
     return BUNDLED_MIGRATIONS
   }
