@@ -60,6 +60,21 @@ describe('migrate up / down', () => {
     expect(chosen.stderr).toMatch(/db\/migrations does not exist/)
   })
 
+  it('a JavaScript migration next to the SQL ones goes through node-pg-migrate\'s runner, up and down', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({
+      '1764000000003_tags.js': "exports.up = (pgm) => { pgm.createTable('tags', { id: 'id', name: { type: 'text', notNull: true } }) }\nexports.down = (pgm) => { pgm.dropTable('tags') }\n",
+    })
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code, up.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, '1764000000003_tags'])
+    expect(publicObjects(db).tables).toContain('tags')
+    const down = await migrate(db, ['down'], { dir })
+    expect(down.code, down.stderr).toBe(0)
+    expect(publicObjects(db).tables).not.toContain('tags')
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+  })
+
   it('down --all leaves no table, function or type behind', async () => {
     const db = freshDb()
     expect((await migrate(db, ['up'])).code).toBe(0)

@@ -6,10 +6,10 @@ import type postgres from 'postgres'
 import type { Output } from '../output.js'
 import type { DbTarget } from '../db/url.js'
 import type { MigrationFile } from './files.js'
-import { withChecksum } from './journal.js'
+import { JOURNAL_SCHEMA, withChecksum } from './journal.js'
 import { interrupted } from './lock.js'
 import { migrationFailure } from './failure.js'
-import { createRunnerClient } from './runner-client.js'
+import { createRunnerClient, type RunnerClient } from './runner-client.js'
 
 export interface EngineRun {
   conn: postgres.ReservedSql
@@ -33,10 +33,46 @@ export interface Ran {
 
 const MARKER = /^### MIGRATION (.+) \((UP|DOWN)\) ###$/
 
-export async function runEngine(run: EngineRun): Promise<Ran[]> {
-  // Loaded only when there is something to run: it costs more than an up-to-date check
-  // (pg, glob and jiti come with it).
+/** A file node-pg-migrate reads as one SQL migration (not a .js one, nor an .up.sql/.down.sql pair). */
+const plainSql = (f: MigrationFile) => /\.sql$/i.test(f.path) && !/\.(up|down)\.sql$/i.test(f.path)
+
+type Logger = { debug(m: unknown): void; info(m: unknown): void; warn(m: unknown): void; error(m: unknown): void }
+
+/**
+ * Applies the plan with node-pg-migrate's Migration, the unit its runner applies: the same
+ * transaction wrapping and journal statements. For SQL files we hand it the text we checksummed,
+ * so what runs is exactly what was verified, and we skip loading the runner, which brings pg,
+ * glob and jiti along (about 80 ms of a 0.2 s `migrate up`). Other kinds go through the runner.
+ */
+async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger): Promise<void> {
+  if (run.plan.every(plainSql)) {
+    const [{ Migration }, { getActions }] = await Promise.all([
+      import('node-pg-migrate/migration'),
+      import('node-pg-migrate/sqlMigration'),
+    ])
+    const options = { migrationsTable: run.table, migrationsSchema: JOURNAL_SCHEMA, singleTransaction: false }
+    for (const file of run.plan) {
+      if (client.aborted) throw interrupted()
+      await new Migration(client as never, file.path, getActions(file.content), options as never, {}, logger as never).apply(run.direction)
+    }
+    return
+  }
   const { runner } = await import('node-pg-migrate/runner')
+  await runner({
+    dbClient: client as never,
+    dir: run.dir,
+    direction: run.direction,
+    count: run.plan.length,
+    migrationsTable: run.table,
+    checkOrder: true,
+    noLock: true,
+    singleTransaction: false,
+    logger,
+    verbose: run.out.verbose,
+  })
+}
+
+export async function runEngine(run: EngineRun): Promise<Ran[]> {
   const byName = new Map(run.files.map((f) => [f.name, f]))
   const client = createRunnerClient(run.conn, (text) =>
     run.direction === 'up' ? withChecksum(text, (name) => byName.get(name)?.checksum) : text)
@@ -62,18 +98,7 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
   run.signal.addEventListener('abort', onAbort, { once: true })
   try {
     if (run.signal.aborted) throw interrupted()
-    await runner({
-      dbClient: client as never,
-      dir: run.dir,
-      direction: run.direction,
-      count: run.plan.length,
-      migrationsTable: run.table,
-      checkOrder: true,
-      noLock: true,
-      singleTransaction: false,
-      logger,
-      verbose: run.out.verbose,
-    })
+    await applyPlan(run, client, logger)
     finishCurrent()
     return ran
   } catch (e) {
