@@ -254,8 +254,11 @@ export async function run(input: RunInput): Promise<number> {
     await program.parseAsync(input.argv, { from: 'user' })
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
-        return ExitCode.OK
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return ExitCode.OK
+      if (e.code === 'commander.help') {
+        // `todo-db` or `todo-db migrate` alone: a command is missing. Show what there is.
+        stderr.write(parseErrorOut)
+        return ExitCode.BAD_INPUT
       }
       if (e.code === 'commander.executeSubCommandAsync' || e.exitCode === 0) return ExitCode.OK
       const first = (parseErrorOut.split('\n').find((l) => l.trim()) ?? e.message).replace(/^error:\s*/, '')

@@ -33,6 +33,15 @@ describe('the todo-db command line', () => {
     expect(r.stderr).toMatch(/todo-db --help/)
   })
 
+  it('no command (or a group without its subcommand) shows the help on stderr, exit 3', async () => {
+    const bare = await runCli([])
+    expect(bare.code).toBe(3)
+    expect(bare.stderr).toMatch(/Usage: todo-db/)
+    const group = await runCli(['migrate'])
+    expect(group.code).toBe(3)
+    expect(group.stderr).toMatch(/Usage: todo-db migrate[\s\S]*up[\s\S]*down[\s\S]*status[\s\S]*create/)
+  })
+
   it('a missing flag value is exit 3', async () => {
     const r = await runCli(['health', '--timeout'])
     expect(r.code).toBe(3)
