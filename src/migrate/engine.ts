@@ -1,7 +1,8 @@
 // Runs the chosen migrations with node-pg-migrate (its Migration unit; its runner for non-SQL
-// files) on our locked session, each file in its own transaction. What the runner does not do for a client it was given (issue #1752: a
-// failed migration leaves the transaction open), we do here: roll back before anyone reuses the
-// session, so the lock can be released and nothing of the failing file remains.
+// files) on our locked session, each file in its own transaction. What node-pg-migrate does not
+// do for a client it was given (issue #1752: a failed migration leaves the transaction open), we
+// do here: roll back before anyone reuses the session, so the lock can be released and nothing
+// of the failing file remains.
 import type postgres from 'postgres'
 import type { Output } from '../output.js'
 import type { DbTarget } from '../db/url.js'
