@@ -287,6 +287,16 @@ export async function main(argv: string[]): Promise<void> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // Last line of defence: a driver callback that throws after its socket died must still end in
+  // one redacted line and a documented exit code, never a stack trace.
+  const onCrash = (e: unknown) => {
+    const err = toTodoDbError(e)
+    process.stderr.write(redact(`error: ${err.message}`) + '\n')
+    if (process.env.TODO_DB_DEBUG && e instanceof Error && e.stack) process.stderr.write(redact(e.stack) + '\n')
+    process.exit(signalled ? (signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM) : err.exitCode)
+  }
+  process.on('uncaughtException', onCrash)
+  process.on('unhandledRejection', onCrash)
 
   let code = await run({ argv: argv.slice(2), signal: controller.signal })
   if (signalled && code !== ExitCode.OK) code = signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM
