@@ -35,7 +35,9 @@ create table todos (
 -- The app's queries: a user's live todos by status, by due date, newest first.
 create index todos_user_status_idx on todos (user_id, status) where deleted_at is null;
 create index todos_user_due_date_idx on todos (user_id, due_date) where deleted_at is null and due_date is not null;
-create index todos_user_created_at_idx on todos (user_id, created_at desc) where deleted_at is null;
+-- Not partial: it also serves ON DELETE CASCADE from users, which must find soft-deleted todos
+-- too; without an index that covers every row, deleting one user scans the whole table.
+create index todos_user_created_at_idx on todos (user_id, created_at desc);
 -- Serves the composite foreign key when a category is deleted.
 create index todos_user_category_idx on todos (user_id, category_id) where category_id is not null;
 

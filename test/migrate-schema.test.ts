@@ -161,4 +161,11 @@ describe('todos', () => {
     expect(defs.some((d) => /\(user_id, due_date\)/.test(d))).toBe(true)
     expect(defs.some((d) => /\(user_id, created_at DESC\)/.test(d))).toBe(true)
   })
+  it('has an index over every todo led by user_id, for the cascade when a user is deleted', async () => {
+    const [{ n }] = await sql`
+      select count(*)::int as n from pg_index i
+      join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+      where i.indrelid = 'todos'::regclass and i.indpred is null and a.attname = 'user_id'`
+    expect(n).toBeGreaterThan(0)
+  })
 })
