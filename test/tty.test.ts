@@ -15,7 +15,8 @@ function onTty(args: string[], env: Record<string, string>): Promise<{ code: num
   delete childEnv.CI // CI turns spinners off even on a terminal
   delete childEnv.NO_COLOR
   return new Promise((resolve) => {
-    execFile('script', ['-qec', command, '/dev/null'], { env: childEnv, timeout: 60_000 }, (err, stdout) => {
+    // A fresh pty has 0 columns, where spinners are off by design: give it a size first.
+    execFile('script', ['-qec', `stty cols 120 rows 40; ${command}`, '/dev/null'], { env: childEnv, timeout: 60_000 }, (err, stdout) => {
       const screen = String(stdout)
       expect(leakedSecret(screen)).toBeUndefined()
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, screen })
