@@ -60,6 +60,13 @@ export const badInput = (message: string, hint?: string, code = 'BAD_INPUT') =>
 export const failed = (message: string, details: Partial<ErrorDetails> = {}) =>
   new TodoDbError(message, { code: 'FAILED', exitCode: ExitCode.FAILED, ...details })
 
+/** Stopped by SIGINT or SIGTERM (the abort reason of ctx.signal): exit 130 or 143. */
+export const interrupted = (reason: unknown, detail?: string) =>
+  new TodoDbError(detail ? `interrupted: ${detail}` : 'interrupted', {
+    code: 'INTERRUPTED',
+    exitCode: reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT,
+  })
+
 export const noResponse = (message: string, details: Partial<ErrorDetails> = {}) =>
   new TodoDbError(message, { code: 'NO_RESPONSE', exitCode: ExitCode.NO_RESPONSE, ...details })
 

@@ -7,8 +7,8 @@ import type postgres from 'postgres'
 import type { Output } from '../output.js'
 import type { DbTarget } from '../db/url.js'
 import type { MigrationFile } from './files.js'
+import { interrupted } from '../errors.js'
 import { JOURNAL_SCHEMA, withChecksum } from './journal.js'
-import { interrupted } from './lock.js'
 import { migrationFailure } from './failure.js'
 import { createRunnerClient, type RunnerClient } from './runner-client.js'
 
@@ -53,7 +53,7 @@ async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger): 
     ])
     const options = { migrationsTable: run.table, migrationsSchema: JOURNAL_SCHEMA, singleTransaction: false }
     for (const file of run.plan) {
-      if (client.aborted) throw interrupted()
+      if (client.aborted) throw interrupted(run.signal.reason, 'nothing was changed')
       await new Migration(client as never, file.path, getActions(file.content), options as never, {}, logger as never).apply(run.direction)
     }
     return
@@ -95,10 +95,10 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
   const text = (msg: unknown) => String(msg)
   const logger = { debug: (m: unknown) => run.out.debug(text(m)), info, warn: (m: unknown) => run.out.warn(text(m)), error: (m: unknown) => run.out.debug(text(m)) }
 
-  const onAbort = () => client.abort()
+  const onAbort = () => client.abort(run.signal.reason)
   run.signal.addEventListener('abort', onAbort, { once: true })
   try {
-    if (run.signal.aborted) throw interrupted()
+    if (run.signal.aborted) throw interrupted(run.signal.reason, 'nothing was changed')
     await applyPlan(run, client, logger)
     finishCurrent()
     return ran
@@ -106,7 +106,7 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     if (!client.lost) await run.conn.unsafe('rollback').catch(() => {})
     for (const r of ran) run.out.info(`${run.direction === 'up' ? 'applied' : 'reverted'} ${r.name} before the failure (${r.ms} ms)`)
     const name = current?.name
-    if (client.aborted) throw interrupted(`${name ?? 'the migration'} was rolled back${ran.length ? '' : '; the database is as before'}`)
+    if (client.aborted) throw interrupted(run.signal.reason, `${name ?? 'the migration'} was rolled back${ran.length ? '' : '; the database is as before'}`)
     throw migrationFailure(e, { cwd: run.cwd, target: run.target, direction: run.direction, name, file: name ? byName.get(name) : undefined, sentText: client.failedText })
   } finally {
     run.signal.removeEventListener('abort', onAbort)

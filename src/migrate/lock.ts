@@ -2,7 +2,7 @@
 // `migrate` runs (deploys, CI jobs) apply each migration once. It needs a direct session:
 // through a transaction-mode pooler the lock would stay on a server connection we no longer own.
 import { sleep } from '../duration.js'
-import { TodoDbError } from '../errors.js'
+import { TodoDbError, interrupted } from '../errors.js'
 import type { Queryable } from './journal.js'
 
 /**
@@ -34,7 +34,7 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
   for (let attempt = 0; ; attempt++) {
     const [{ ok }] = await sql<{ ok: boolean }[]>`select pg_try_advisory_lock(${MIGRATION_LOCK_ID.toString()}::bigint) as ok`
     if (ok) return
-    if (wait.signal.aborted) throw interrupted()
+    if (wait.signal.aborted) throw interrupted(wait.signal.reason, 'nothing was changed')
     const waited = Date.now() - started
     if (!told || (wait.waitMs > 0 && waited >= wait.waitMs)) {
       const [holder] = await holderQuery(sql)
@@ -56,8 +56,4 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
 export async function releaseMigrationLock(sql: Queryable): Promise<boolean> {
   const [{ released }] = await sql<{ released: boolean }[]>`select pg_advisory_unlock(${MIGRATION_LOCK_ID.toString()}::bigint) as released`
   return released
-}
-
-export function interrupted(detail = 'nothing was changed'): TodoDbError {
-  return new TodoDbError(`interrupted: ${detail}`, { code: 'INTERRUPTED', exitCode: 1 })
 }

@@ -3,7 +3,7 @@
 // can cancel the running statement when the command is interrupted, and remembers the statement
 // that failed so the error can point into the file.
 import type postgres from 'postgres'
-import { interrupted } from './lock.js'
+import { interrupted } from '../errors.js'
 
 const LOST = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'])
 
@@ -20,8 +20,8 @@ export function isConnectionLost(e: unknown): boolean {
 
 export interface RunnerClient {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number }>
-  /** Cancels the running statement; every later query fails. */
-  abort(): void
+  /** Cancels the running statement; every later query fails. `reason`: the signal's. */
+  abort(reason?: unknown): void
   readonly aborted: boolean
   /** The text of the statement that failed last (as sent). */
   readonly failedText?: string
@@ -32,11 +32,12 @@ export interface RunnerClient {
 export function createRunnerClient(conn: postgres.ReservedSql, rewrite: (text: string) => string = (t) => t): RunnerClient {
   let running: { cancel(): unknown } | undefined
   let aborted = false
+  let abortReason: unknown
   let failedText: string | undefined
   let lost = false
   return {
     async query(text, values = []) {
-      if (aborted) throw interrupted()
+      if (aborted) throw interrupted(abortReason, 'nothing was changed')
       const sent = rewrite(text)
       // No parameters: postgres.js uses the simple protocol, which runs a multi-statement file.
       const q = conn.unsafe(sent, values as postgres.ParameterOrJSON<never>[])
@@ -52,8 +53,9 @@ export function createRunnerClient(conn: postgres.ReservedSql, rewrite: (text: s
         running = undefined
       }
     },
-    abort() {
+    abort(reason) {
       aborted = true
+      abortReason = reason
       void running?.cancel()
     },
     get aborted() {

@@ -3,7 +3,7 @@
 // retries (423 busy, 429 rate limited, passing 5xx), waiting for operations, and typed errors.
 import type { Api, Operation } from '@neondatabase/api-client'
 import { Deadline, sleep } from '../duration.js'
-import { ExitCode, TodoDbError, badInput, failed, noResponse, redact, registerSecret } from '../errors.js'
+import { badInput, failed, interrupted, noResponse, redact, registerSecret } from '../errors.js'
 import type { Output } from '../output.js'
 
 export const DEFAULT_API_HOST = 'https://console.neon.tech/api/v2'
@@ -93,21 +93,19 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
   const { createApiClient } = await import('@neondatabase/api-client')
   const client = createApiClient({ apiKey, baseURL: host, headers: { 'User-Agent': 'todo-db' } })
 
-  const interrupted = () =>
-    new TodoDbError('interrupted', { code: 'INTERRUPTED', exitCode: signal.reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT })
   const pastDeadline = (what: string, last: string) =>
     noResponse(`${what}: not done within --timeout (${deadline.ms} ms): ${last}`, { code: 'DEADLINE', hint: 'try again later or raise --timeout' })
 
   async function call<T>(what: string, fn: (c: NeonClient, p: CallParams) => Promise<{ data: T }>): Promise<T> {
     let networkFailures = 0
     for (let attempt = 0; ; attempt++) {
-      if (signal.aborted) throw interrupted()
+      if (signal.aborted) throw interrupted(signal.reason)
       if (deadline.expired()) throw pastDeadline(what, 'no answer yet')
       try {
         const res = await fn(client, { signal, timeout: Math.max(1, deadline.remaining()) })
         return res.data
       } catch (e) {
-        if (signal.aborted) throw interrupted()
+        if (signal.aborted) throw interrupted(signal.reason)
         const err = e as AxiosLikeError
         const status = err.response?.status
         if (status === undefined) {

@@ -3,7 +3,7 @@
 // empty table with its indexes and foreign keys deferred, see bulkload.ts).
 // Any failure, a lost connection or a signal rolls everything back.
 import type postgres from 'postgres'
-import { ExitCode, TodoDbError } from '../errors.js'
+import { ExitCode, TodoDbError, interrupted } from '../errors.js'
 import type { Output } from '../output.js'
 import type { Deadline } from '../duration.js'
 import { classifyError, connect, type Sql } from '../db/connection.js'
@@ -35,17 +35,11 @@ export interface SeedInput {
   onProgress?: (rows: number, checking?: string) => void
 }
 
-
 /** How long a lost connection's statement may take to be cancelled on the server before we exit. */
 const CANCEL_ON_SERVER_MS = 3000
 
-export function interrupted(signal: AbortSignal): TodoDbError {
-  const sigterm = signal.reason === 'SIGTERM'
-  return new TodoDbError('interrupted: the seed was cancelled and rolled back, the database is as it was', {
-    code: 'INTERRUPTED',
-    exitCode: sigterm ? ExitCode.SIGTERM : ExitCode.SIGINT,
-  })
-}
+const stopped = (signal: AbortSignal) =>
+  interrupted(signal.reason, 'the seed was cancelled and rolled back, the database is as it was')
 
 export async function seedDatabase(input: SeedInput, options: SeedOptions): Promise<SeedResult> {
   const plan = planSeed(options)
@@ -57,8 +51,8 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
   }
   const sql = await unlessAborted(
     connect(input.target, { deadline: input.deadline, out: input.out, max: 1, applicationName: 'todo-db seed' }),
-    input.signal, () => interrupted(input.signal), (late) => void late.end({ timeout: 0 }).catch(() => {}))
-  const guard = cancellation(input.signal, () => interrupted(input.signal))
+    input.signal, () => stopped(input.signal), (late) => void late.end({ timeout: 0 }).catch(() => {}))
+  const guard = cancellation(input.signal, () => stopped(input.signal))
   try {
     guard.throwIfAborted()
     const counts = await inTransaction(sql, () => load(sql, plan, guard, progress, input))
@@ -67,7 +61,7 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
     return { ...counts, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
   } catch (e) {
     input.out?.debug(`seed stopped: ${(e as Error)?.message ?? e}`)
-    if (input.signal.aborted) throw interrupted(input.signal)
+    if (input.signal.aborted) throw stopped(input.signal)
     const error = classifyError(e, input.target)
     if (error.exitCode === ExitCode.NO_RESPONSE) await guard.cancelOnServer(CANCEL_ON_SERVER_MS)
     throw explain(error)
