@@ -31,4 +31,11 @@ export class Deadline {
   }
 }
 
+/**
+ * Exponential backoff with jitter, in ms: base * 2^attempt up to cap, times 0.5 to 1, so that
+ * many clients turned away at once (a waking server, a busy API, a held lock) do not return together.
+ */
+export const backoff = (attempt: number, baseMs: number, capMs: number) =>
+  Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30)) * (0.5 + Math.random() * 0.5)
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))

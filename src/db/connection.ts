@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import tls from 'node:tls'
 import postgres from 'postgres'
-import { Deadline, sleep } from '../duration.js'
+import { Deadline, backoff, sleep } from '../duration.js'
 import { ExitCode, TodoDbError, badInput, noResponse, redact } from '../errors.js'
 import type { Output } from '../output.js'
 import { socketFactory, type SocketState, type TlsChoice } from './socket.js'
@@ -193,7 +193,6 @@ export function usesTls(sql: Sql): boolean {
   return socketStates.get(sql)?.tls === true
 }
 
-const backoff = (attempt: number) => Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() * 0.5)
 
 /**
  * Connects and proves the server answers. Retries with backoff and jitter while the server refuses
@@ -209,7 +208,7 @@ export async function connect(t: DbTarget, opts: ConnectOptions): Promise<Sql> {
     } catch (e) {
       await sql.end({ timeout: 0 }).catch(() => {})
       const error = classifyError(e, t)
-      const wait = backoff(attempt)
+      const wait = backoff(attempt, 100, 2000)
       if (!isTransient(e) || opts.deadline.remaining() <= wait) throw error
       opts.out?.debug(`attempt ${attempt + 1}: ${error.message}; retrying in ${Math.round(wait)} ms`)
       await sleep(wait)

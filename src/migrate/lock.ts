@@ -1,7 +1,7 @@
 // The migration lock: one session-level advisory lock per database, so that concurrent
 // `migrate` runs (deploys, CI jobs) apply each migration once. It needs a direct session:
 // through a transaction-mode pooler the lock would stay on a server connection we no longer own.
-import { sleep } from '../duration.js'
+import { backoff, sleep } from '../duration.js'
 import { TodoDbError, interrupted } from '../errors.js'
 import type { Queryable } from './journal.js'
 
@@ -49,7 +49,7 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
       wait.onWait?.(who)
       told = true
     }
-    await sleep(Math.min(250, 20 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()))
+    await sleep(backoff(attempt, 20, 250))
   }
 }
 

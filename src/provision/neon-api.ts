@@ -2,7 +2,7 @@
 // request shapes follow Neon's published spec, so we do not keep a copy of them. Here: the key, the
 // retries (423 busy, 429 rate limited, passing 5xx), waiting for operations, and typed errors.
 import type { Api, Operation } from '@neondatabase/api-client'
-import { Deadline, sleep } from '../duration.js'
+import { Deadline, backoff, sleep } from '../duration.js'
 import { badInput, failed, interrupted, noResponse, redact, registerSecret } from '../errors.js'
 import type { Output } from '../output.js'
 
@@ -43,8 +43,7 @@ const NETWORK_ATTEMPTS = 3
 const DONE = new Set(['finished', 'skipped'])
 const BROKEN = new Set(['failed', 'cancelled', 'cancelling'])
 
-/** Exponential backoff with jitter, so that many clients told "busy" do not come back together. */
-export const backoff = (attempt: number, capMs = 5000) => Math.min(capMs, 250 * 2 ** attempt) * (0.5 + Math.random() * 0.5)
+const retryWait = (attempt: number) => backoff(attempt, 250, 5000)
 
 interface AxiosLikeError {
   code?: string
@@ -113,7 +112,7 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
           const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || deadline.expired()
           if (timedOut) throw pastDeadline(what, `the Neon API at ${host} did not answer`)
           networkFailures++
-          const wait = backoff(attempt)
+          const wait = retryWait(attempt)
           if (!NETWORK_CODES.has(code) || networkFailures >= NETWORK_ATTEMPTS || deadline.remaining() <= wait) {
             throw noResponse(`cannot reach the Neon API at ${host}: ${redact(code || err.message || String(e))}`, {
               code: 'API_UNREACHABLE', hint: 'check the network, NEON_API_HOST or --api-host', cause: e,
@@ -126,7 +125,7 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
         const message = apiMessage(err.response?.data) ?? `HTTP ${status}`
         const apiCode = (err.response?.data as { code?: string } | undefined)?.code || undefined
         if (RETRY_STATUS.has(status)) {
-          const wait = Math.max(backoff(attempt), status === 429 ? retryAfterMs(err.response?.headers) ?? 0 : 0)
+          const wait = Math.max(retryWait(attempt), status === 429 ? retryAfterMs(err.response?.headers) ?? 0 : 0)
           if (deadline.remaining() <= wait) throw pastDeadline(what, `the API still answers ${status}: ${message}`)
           out.debug(`${what}: ${status} ${message}; retrying in ${Math.round(wait)} ms`)
           await sleep(wait)
