@@ -6,8 +6,10 @@ import { formatValue, mergeEnvText, writeEnvFile } from '../src/provision/envfil
 import { ensureGitignored } from '../src/gitignore.js'
 import { tempDir } from './helpers/cli.js'
 
-const URL_A = 'postgresql://neondb_owner:npg_abc@ep-a-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require&channel_binding=require'
-const URL_B = 'postgresql://neondb_owner:npg_abc@ep-a.us-east-2.aws.neon.tech/neondb?sslmode=require&channel_binding=require'
+// Neon's URL shape with a made-up password on a reserved (.example) domain.
+const FAKE_PASSWORD = 'not-a-real-password'
+const URL_A = `postgresql://neondb_owner:${FAKE_PASSWORD}@ep-a-pooler.us-east-2.aws.neon.example/neondb?sslmode=require&channel_binding=require`
+const URL_B = `postgresql://neondb_owner:${FAKE_PASSWORD}@ep-a.us-east-2.aws.neon.example/neondb?sslmode=require&channel_binding=require`
 
 describe('env file merge', () => {
   it('replaces only the keys given and keeps every other line, comment and blank line in place', () => {

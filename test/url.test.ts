@@ -4,6 +4,9 @@ import { parseDatabaseUrl, neonDirectUrl } from '../src/db/url.js'
 import { resolveTarget } from '../src/db/target.js'
 import { redact, TodoDbError } from '../src/errors.js'
 
+// Made up; the hosts below are on reserved (.example) domains.
+const FAKE_PASSWORD = 'not-a-real-password'
+
 const bad = (url: string) => {
   try {
     parseDatabaseUrl(url)
@@ -33,7 +36,7 @@ describe('parseDatabaseUrl', () => {
   })
 
   it('knows pooled URLs: Neon -pooler hosts and pgbouncer=true', () => {
-    const neon = 'postgresql://neondb_owner:pw@ep-cool-sun-a1b2c3d4-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require&channel_binding=require'
+    const neon = `postgresql://neondb_owner:${FAKE_PASSWORD}@ep-cool-sun-a1b2c3d4-pooler.us-east-2.aws.neon.example/neondb?sslmode=require&channel_binding=require`
     expect(parseDatabaseUrl(neon)).toMatchObject({ pooled: true, neonPooler: true, sslmode: 'verify-full', channelBinding: 'require' })
     expect(parseDatabaseUrl(neon).params).toEqual({})
     expect(neonDirectUrl(neon)).toContain('@ep-cool-sun-a1b2c3d4.us-east-2')
@@ -52,14 +55,14 @@ describe('parseDatabaseUrl', () => {
   })
 
   it('rejects what it cannot use, naming the problem, with the password masked', () => {
-    expect(bad('mysql://u:hunter22@h/db')).toMatch(/scheme "mysql"/)
-    expect(bad('postgres://u:hunter22@h:70000/db')).toMatch(/port "70000"/)
-    expect(bad('postgres://u:hunter22@h/db?sslmode=maybe')).toMatch(/sslmode "maybe"/)
-    expect(bad('postgres://u:hunter22@h/db?channel_binding=require&sslmode=disable')).toMatch(/channel_binding=require needs SSL/)
-    expect(bad('postgres://u:hunter22@h/db?channel_binding=always')).toMatch(/channel_binding "always"/)
-    expect(bad('postgres://u:hunter22@h1,h2/db')).toMatch(/several hosts/)
-    expect(bad('postgres://:hunter22@h/db')).toMatch(/no user/)
-    for (const u of ['mysql://u:hunter22@h/db', 'postgres://u:hunter22@h:70000/db']) expect(bad(u)).not.toContain('hunter22')
+    expect(bad(`mysql://u:${FAKE_PASSWORD}@h/db`)).toMatch(/scheme "mysql"/)
+    expect(bad(`postgres://u:${FAKE_PASSWORD}@h:70000/db`)).toMatch(/port "70000"/)
+    expect(bad(`postgres://u:${FAKE_PASSWORD}@h/db?sslmode=maybe`)).toMatch(/sslmode "maybe"/)
+    expect(bad(`postgres://u:${FAKE_PASSWORD}@h/db?channel_binding=require&sslmode=disable`)).toMatch(/channel_binding=require needs SSL/)
+    expect(bad(`postgres://u:${FAKE_PASSWORD}@h/db?channel_binding=always`)).toMatch(/channel_binding "always"/)
+    expect(bad(`postgres://u:${FAKE_PASSWORD}@h1,h2/db`)).toMatch(/several hosts/)
+    expect(bad(`postgres://:${FAKE_PASSWORD}@h/db`)).toMatch(/no user/)
+    for (const u of [`mysql://u:${FAKE_PASSWORD}@h/db`, `postgres://u:${FAKE_PASSWORD}@h:70000/db`]) expect(bad(u)).not.toContain(FAKE_PASSWORD)
   })
 
   it('keeps unknown parameters as server settings and drops the client-only ones', () => {

@@ -111,7 +111,7 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
 
   let host = url.hostname ? safeDecode(url.hostname) : ''
   if (!host && q.get('host')) host = q.get('host')!
-  if (!host) throw bad('it names no host', 'write postgres://user:password@HOST:5432/database')
+  if (!host) throw bad('it names no host', 'write postgres://USER:PASSWORD@HOST:5432/DATABASE with a host')
   if (host.includes(',')) throw bad('several hosts are not supported', 'name one host')
 
   const portText = url.port || q.get('port') || '5432'
@@ -119,7 +119,7 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw bad(`the port "${portText}" is not a number from 1 to 65535`)
 
   const user = url.username ? safeDecode(url.username) : q.get('user') ?? ''
-  if (!user) throw bad('it names no user', 'write postgres://USER:password@host:5432/database')
+  if (!user) throw bad('it names no user', 'write postgres://USER:PASSWORD@HOST:5432/DATABASE with a user')
   const database = safeDecode(url.pathname.replace(/^\//, '')) || q.get('dbname') || user
   if (database.includes('/')) throw bad(`the database name "${database}" contains "/"`)
 
