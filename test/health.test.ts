@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from './helpers/cluster.js'
-import { cluster, dbUrl } from './helpers/db.js'
+import { cluster, dbUrl, urlAtPort } from './helpers/db.js'
 import { runCli, secrets, tempDir } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 
@@ -62,7 +62,7 @@ describe('todo-db health', () => {
   it('exits 2 at the timeout for a host that accepts TCP but never answers', async () => {
     const hole = await startProxy(c, 'blackhole')
     try {
-      const url = `postgres://postgres:${encodeURIComponent(c.password)}@127.0.0.1:${hole.port}/postgres?sslmode=disable`
+      const url = urlAtPort(hole.port)
       const r = await runCli(['health', '--timeout', '1s', '--json', '--database-url', url])
       expect(r.code).toBe(2)
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, status: 'no_response' })
@@ -76,7 +76,7 @@ describe('todo-db health', () => {
 
   it('exits 2 when nothing listens, after retrying until the timeout', async () => {
     const gone = await startProxy(c, 'forward', { listenLater: true })
-    const url = `postgres://postgres:${encodeURIComponent(c.password)}@127.0.0.1:${gone.port}/postgres?sslmode=disable`
+    const url = urlAtPort(gone.port)
     const r = await runCli(['health', '--timeout', '800ms', '--database-url', url])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/no answer from 127\.0\.0\.1:\d+/)
@@ -85,7 +85,7 @@ describe('todo-db health', () => {
   it('is healthy when the server refuses for a while and then accepts within the timeout', async () => {
     const waking = await startProxy(c, 'forward', { listenLater: true })
     try {
-      const url = `postgres://postgres:${encodeURIComponent(c.password)}@127.0.0.1:${waking.port}/postgres?sslmode=disable`
+      const url = urlAtPort(waking.port)
       const pending = runCli(['health', '--timeout', '15s', '--verbose', '--database-url', url])
       await new Promise((r) => setTimeout(r, 1500))
       await waking.listen()
@@ -101,7 +101,7 @@ describe('todo-db health', () => {
   it('retries a connection that is dropped while the server wakes', async () => {
     const flaky = await startProxy(c, 'drop')
     try {
-      const url = `postgres://postgres:${encodeURIComponent(c.password)}@127.0.0.1:${flaky.port}/postgres?sslmode=disable`
+      const url = urlAtPort(flaky.port)
       const pending = runCli(['health', '--timeout', '15s', '--database-url', url])
       await new Promise((r) => setTimeout(r, 1000))
       flaky.mode = 'forward'
@@ -115,7 +115,7 @@ describe('todo-db health', () => {
   it('retries while the server is starting up (57P03), and reports rejecting if it never finishes', async () => {
     const starting = await startProxy(c, 'starting')
     try {
-      const url = `postgres://postgres:${encodeURIComponent(c.password)}@127.0.0.1:${starting.port}/postgres?sslmode=disable`
+      const url = urlAtPort(starting.port)
       const stuck = await runCli(['health', '--timeout', '1s', '--json', '--database-url', url])
       expect(stuck.code).toBe(1)
       expect(JSON.parse(stuck.stdout)).toMatchObject({ status: 'rejecting', error: { code: 'SERVER_STARTING', sqlState: '57P03' } })

@@ -3,13 +3,12 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cluster, psql } from './helpers/db.js'
+import { cluster, psql, urlAtPort } from './helpers/db.js'
 import { tempDir } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sqlFile, waitFor } from './migrate-fixtures.js'
 
 const c = cluster()
-const viaProxy = (port: number, db: string) => `postgres://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/${db}?sslmode=disable`
 
 /** A working folder whose config gives up connecting after 1 s (the default is 30 s for Neon wake-ups). */
 function impatientCwd(): string {
@@ -24,7 +23,7 @@ describe('migrate and the network', () => {
     const db = freshDb('hole')
     const hole = await startProxy(c, 'blackhole')
     try {
-      const r = await migrate(db, [cmd], { cwd: impatientCwd(), env: { DATABASE_URL: viaProxy(hole.port, db) } })
+      const r = await migrate(db, [cmd], { cwd: impatientCwd(), env: { DATABASE_URL: urlAtPort(hole.port, db) } })
       expect(r.code).toBe(2)
       expect(r.stderr).toMatch(/no answer from 127\.0\.0\.1/)
       expect(r.ms).toBeLessThan(8000)
@@ -38,7 +37,7 @@ describe('migrate and the network', () => {
     const dir = migrationsDir({ '1764000000003_slow.sql': sqlFile('create table slow (id int);\nselect pg_sleep(2);', 'drop table slow;') })
     const proxy = await startProxy(c, 'forward')
     try {
-      const run = migrate(db, ['up'], { dir, env: { DATABASE_URL: viaProxy(proxy.port, db) } })
+      const run = migrate(db, ['up'], { dir, env: { DATABASE_URL: urlAtPort(proxy.port, db) } })
       await waitFor(() => sessions(db, 'pg_sleep(2)') === 1)
       proxy.cut()
       const r = await run

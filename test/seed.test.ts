@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cluster, createDatabase, dbUrl, dropDatabase, observer, psql } from './helpers/db.js'
+import { cluster, createDatabase, dbUrl, dropDatabase, observer, psql, urlAtPort } from './helpers/db.js'
 import { runCli, secrets, tempDir, type CliResult } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { applySchema } from './helpers/schema.js'
@@ -289,7 +289,7 @@ describe('todo-db seed is atomic', () => {
     const c = cluster()
     const proxy = await startProxy(c)
     try {
-      const url = `postgres://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${proxy.port}/${db}?sslmode=disable`
+      const url = urlAtPort(proxy.port, db)
       const pending = seed(db, big, url)
       await whenSeedCopiesTodos()
       proxy.cut()
@@ -325,8 +325,7 @@ describe('todo-db seed is atomic', () => {
   it('SIGINT while still connecting (a server that does not answer) exits 130 at once', async () => {
     const hole = await startProxy(cluster(), 'blackhole')
     try {
-      const c = cluster()
-      const url = `postgres://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${hole.port}/${db}?sslmode=disable`
+      const url = urlAtPort(hole.port, db)
       let child: ChildProcess | undefined
       const pending = runCli(['seed', '--database-url', url], { onSpawn: (ch) => (child = ch) })
       while (hole.accepted === 0) await new Promise((r) => setTimeout(r, 20))

@@ -8,8 +8,13 @@ export function cluster() {
 }
 
 export function dbUrl(database: string, params = 'sslmode=disable'): string {
+  return urlAtPort(cluster().port, database, params)
+}
+
+/** The suite's superuser URL on another loopback port: a fault proxy in front of the cluster. */
+export function urlAtPort(port: number, database = 'postgres', params = 'sslmode=disable'): string {
   const c = cluster()
-  return `postgres://${c.user}:${encodeURIComponent(c.password)}@${c.host}:${c.port}/${database}${params ? '?' + params : ''}`
+  return `postgres://${c.user}:${encodeURIComponent(c.password)}@${c.host}:${port}/${database}${params ? '?' + params : ''}`
 }
 
 /** psql as the superuser over the Unix socket. */
