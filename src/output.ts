@@ -1,5 +1,7 @@
 // One place for output. Results go to stdout (human text, or one JSON document with --json);
 // logs, spinners and errors go to stderr. Everything passes through redact().
+import type { ChalkInstance } from 'chalk'
+import { redact, type TodoDbError } from './errors.js'
 
 // chalk is loaded only when colour is possible: scripts and CI (no TTY) skip its start-up cost.
 const chalk = process.stderr.isTTY || process.stdout.isTTY ? await import('chalk') : undefined
@@ -8,8 +10,6 @@ const chalk = process.stderr.isTTY || process.stdout.isTTY ? await import('chalk
 const plain: ChalkInstance = new Proxy(((...text: unknown[]) => text.join(' ')) as unknown as ChalkInstance, {
   get: (_target, prop) => (prop === 'level' ? 0 : plain),
 })
-import type { ChalkInstance } from 'chalk'
-import { redact, type TodoDbError } from './errors.js'
 
 export interface OutputOptions {
   json?: boolean

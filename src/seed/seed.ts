@@ -119,9 +119,8 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   }
   // Idempotency. The seed's rows are found by id range (see ids.ts). Todos are deleted and copied
   // again: COPY cannot upsert, and staging the bulk would halve the speed. Users and categories are
-  // upserted instead of deleted: deleting a user makes PostgreSQL look for its todos with a scan of
-  // the whole table (no index leads with todos.user_id alone), once per user; upserting also keeps
-  // rows the app added under a seed user. An unchanged row is not touched at all, so a second run
+  // upserted instead of deleted: deleting a user cascades into todos and categories, row by row, and
+  // would take along rows the app added under a seed user; upserting keeps them. An unchanged row is not touched at all, so a second run
   // leaves the database exactly as the first did; a seed row edited since is put back (its
   // updated_at then says now(): the table's trigger owns that column).
   const [firstTodo, lastTodo] = idRange(plan.seed, 'todo')
