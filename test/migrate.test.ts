@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import { appendFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { dbUrl, psql } from './helpers/db.js'
+import { dbUrl, psql, urlAtPort } from './helpers/db.js'
+import { freePort } from './helpers/cluster.js'
 import { runCli, tempDir } from './helpers/cli.js'
 import { SCHEMA_FILES, SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, publicObjects, sqlFile } from './migrate-fixtures.js'
 
@@ -212,6 +213,15 @@ describe('bad input exits 3', () => {
     expect(r.stderr).toMatch(message)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(journal(db)).toEqual([])
+  })
+
+  it('flags that do not go together are refused before connecting', async () => {
+    const nowhere = await freePort()
+    for (const args of [['down', '--all', '2'], ['up', '1', '--to', SCHEMA_NAMES[0]]]) {
+      const r = await runCli(['migrate', ...args, '--database-url', urlAtPort(nowhere)])
+      expect(r.code, args.join(' ')).toBe(3)
+      expect(r.stderr).toMatch(/give one of .* not both/)
+    }
   })
 
   it('with no DATABASE_URL', async () => {

@@ -3,7 +3,7 @@ import type { Context } from '../context.js'
 import { ExitCode } from '../errors.js'
 import { createMigration } from '../migrate/create.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
-import { parseCount } from '../migrate/plan.js'
+import { parseSelection } from '../migrate/plan.js'
 import { dryRun, runMigrations, type Direction } from '../migrate/run.js'
 import { migrateSettings, migrationsDirOf } from '../migrate/settings.js'
 import { migrationStatus } from '../migrate/status.js'
@@ -13,7 +13,7 @@ type Opts = Record<string, any>
 async function apply(ctx: Context, direction: Direction, opts: Opts, args: string[]): Promise<number> {
   const req = {
     direction,
-    selection: { count: parseCount(args[0]), to: opts.to as string | undefined, all: !!opts.all },
+    selection: parseSelection(args[0], opts),
     settings: migrateSettings(ctx, opts),
   }
   if (opts.dryRun) {

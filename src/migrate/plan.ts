@@ -93,6 +93,13 @@ export function parseCount(raw: string | undefined): number | undefined {
   return Number(raw)
 }
 
+/** The [count] argument and --to/--all as one selection, checked before anything connects. */
+export function parseSelection(count: string | undefined, opts: { to?: string; all?: boolean }): Selection {
+  const sel: Selection = { count: parseCount(count), to: opts.to, all: !!opts.all }
+  onlyOne(sel)
+  return sel
+}
+
 /** Accepts the name as recorded, or the file name with its extension. */
 function resolveName(to: string, inv: Inventory): string {
   const known = inv.migrations.map((m) => m.name)
