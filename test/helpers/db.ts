@@ -1,5 +1,6 @@
 // Per-file databases on the suite's cluster, and an observer connection to check what landed.
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import postgres from 'postgres'
 
@@ -25,9 +26,14 @@ export function psql(sql: string, database = 'postgres'): string {
   }).trim()
 }
 
-/** A fresh, empty database; the name is made unique per call. */
+let created = 0
+
+/**
+ * A fresh, empty database. The name is unique per call: a per-process counter, the pid and
+ * crypto-random bytes (Math.random once gave two workers the same name in CI).
+ */
 export function createDatabase(prefix: string): string {
-  const name = `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${Math.floor(Math.random() * 1e6)}`
+  const name = `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${++created}_${randomBytes(4).toString('hex')}`
   psql(`create database ${name}`)
   return name
 }
