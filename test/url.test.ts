@@ -65,6 +65,31 @@ describe('parseDatabaseUrl', () => {
     for (const u of [`mysql://u:${FAKE_PASSWORD}@h/db`, `postgres://u:${FAKE_PASSWORD}@h:70000/db`]) expect(bad(u)).not.toContain(FAKE_PASSWORD)
   })
 
+  it('never shows the password of a URL too broken to parse, nor a piece of it', () => {
+    const pw = 'n0tR3al/fakePW?stillFake#zz9Fake'
+    const cases: [string, RegExp][] = [
+      [`postgres://u:${pw}@h.example/db`, /cannot be read as user:password.*percent-encode/],
+      [`postgres://u:${pw}@more@h.example/db`, /cannot be read as user:password/],
+      [`postgres://u?${FAKE_PASSWORD}@h.example/db`, /names no user.*percent-encode/],
+      [`postgres//u:${FAKE_PASSWORD}@h.example/db`, /does not start with postgres:\/\//],
+      [`postgres:/u:${FAKE_PASSWORD}@h.example/db`, /names no host/],
+      [`u:${FAKE_PASSWORD}@h.example/db`, /does not start with postgres:\/\//],
+    ]
+    for (const [url, message] of cases) {
+      const e = (() => {
+        try {
+          parseDatabaseUrl(url)
+        } catch (e) {
+          return e as TodoDbError
+        }
+      })()
+      expect(e?.exitCode, url).toBe(3)
+      const m = `${e!.message} (${e!.hint ?? ''})`
+      expect(m).toMatch(message)
+      for (const piece of [...pw.split(/[/?#]/), FAKE_PASSWORD]) expect(m).not.toContain(piece)
+    }
+  })
+
   it('keeps unknown parameters as server settings and drops the client-only ones', () => {
     const t = parseDatabaseUrl('postgres://u:p@localhost/db?application_name=app&sslmode=require&options=-c%20search_path%3Dx')
     expect(t.params).toEqual({ application_name: 'app', options: '-c search_path=x' })

@@ -61,9 +61,6 @@ export function isLocalHost(host: string): boolean {
 export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarget {
   const raw = input.trim()
   const notes: string[] = []
-  const bad = (what: string, hint?: string) =>
-    badInput(`${source} is not a valid PostgreSQL URL: ${what} (${maskUrl(raw) || 'empty'})`, hint)
-
   if (!raw) throw badInput(`${source} is empty`, 'set it to postgres://user:password@host:5432/database')
 
   let text = raw
@@ -73,9 +70,11 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
     notes.push(`the SQLAlchemy driver "+${alchemy[2]}" in the URL scheme is ignored: todo-db uses its own driver`)
   }
 
-  // Make sure the password is masked whatever goes wrong next.
-  const pw = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:([^@/]*)@/i.exec(text)
-  if (pw) registerSecret(safeDecode(pw[1]))
+  // Make sure the password is masked whatever goes wrong next, even in a URL too broken to parse.
+  const unencoded = maskLikelyPassword(text)
+  const bad = (what: string, hint?: string) =>
+    badInput(`${source} is not a valid PostgreSQL URL: ${what} (${maskUrl(raw) || 'empty'})`,
+      unencoded ? ENCODE_HINT : hint)
 
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)
   if (scheme && !SCHEMES.has(scheme[1].toLowerCase() + ':')) {
@@ -85,7 +84,10 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
   const portInAuthority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):([^/?#@]*)(?=[/?#]|$)/i.exec(text)
   if (portInAuthority && portInAuthority[1] !== '') {
     const p = portInAuthority[1]
-    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw bad(`the port "${p}" is not a number from 1 to 65535`)
+    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) {
+      // "user:pa/ss@host" reads as port "pa": quoting it would show a piece of the password.
+      throw bad(unencoded ? 'the part before "@" cannot be read as user:password' : `the port "${p}" is not a number from 1 to 65535`)
+    }
   }
 
   let url: URL
@@ -95,9 +97,10 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
       throw bad('it does not start with postgres:// or postgresql://')
     }
-    throw bad('it cannot be parsed', 'check for a stray character; a password with @ : / # ? must be percent-encoded')
+    throw bad('it cannot be parsed', unencoded ? ENCODE_HINT : 'check for a stray character; a password with @ : / # ? must be percent-encoded')
   }
   if (!SCHEMES.has(url.protocol)) {
+    if (!text.includes('://')) throw bad('it does not start with postgres:// or postgresql://')
     throw bad(`the scheme "${url.protocol.replace(/:$/, '')}" is not postgres:// or postgresql://`)
   }
 
@@ -205,6 +208,33 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
 /** Neon documents the direct host as the pooler host without "-pooler". */
 export function neonDirectUrl(rawPooledUrl: string): string {
   return rawPooledUrl.replace(/(@ep-[a-z0-9-]+?)-pooler\./i, '$1.')
+}
+
+const ENCODE_HINT = 'percent-encode a password that contains / ? # @ or :, e.g. with encodeURIComponent'
+
+/**
+ * Registers as a secret whatever in `text` is likely meant as the password, also when the URL is
+ * malformed ("postgres//u:pw@h", "postgres://u:pa/ss@h", "u:pw@h"), so no message can show it.
+ * Returns true when the part before "@" holds characters that break it (an unencoded / ? #).
+ */
+function maskLikelyPassword(text: string): boolean {
+  const wellFormed = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:([^@/?#]*)@/i.exec(text)
+  if (wellFormed) {
+    registerSecret(safeDecode(wellFormed[1]))
+    return false
+  }
+  const at = text.indexOf('@')
+  if (at < 0) return false
+  // What comes before the first "@", without the scheme however it was mistyped ("u:pw@h" has none).
+  const noScheme = (t: string) => t.replace(/^(?:[a-z][a-z0-9+.-]*:\/+|[a-z][a-z0-9+.-]*\/\/|postgres(?:ql)?:)/i, '')
+  const userinfo = noScheme(text.slice(0, at))
+  const sep = userinfo.search(/[:/?#]/)
+  if (sep < 0) return false
+  registerSecret(safeDecode(userinfo.slice(sep + 1)))
+  // Everything up to the last "@" too: the password may hold an "@" as well.
+  const last = text.lastIndexOf('@')
+  if (last > at) registerSecret(safeDecode(noScheme(text.slice(0, last)).slice(sep + 1)))
+  return /[/?#]/.test(userinfo)
 }
 
 function safeDecode(s: string): string {
