@@ -52,6 +52,7 @@ export default async function ({ cluster, bin, median, log }) {
     },
     'psql -f (same Up SQL)': () => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', script, cluster.url(fresh())]),
     'todo-db --help (start-up)': () => run(process.execPath, [bin, '--help']),
+    'node -e 0 (bare Node)': () => run(process.execPath, ['-e', '0']),
     "psql -c 'select 1'": () => run('psql', ['-X', '-q', '-c', 'select 1', cluster.url('postgres')]),
   }
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))

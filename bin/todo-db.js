@@ -1,4 +1,7 @@
 #!/usr/bin/env -S node --
-import { main } from '../dist/cli.js'
+// `node --` keeps Node 20 from taking our --env-file flag as its own (nodejs/node#54232).
+// dist/ is one esbuild bundle; with TODO_DB_DEBUG its source maps put stack traces back in src/.
+if (process.env.TODO_DB_DEBUG) process.setSourceMapsEnabled(true)
+const { main } = await import('../dist/cli.js')
 
 main(process.argv)

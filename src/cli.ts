@@ -1,9 +1,11 @@
 // The commander program: global options, every command's flags and help, and the one exit.
 // Command modules are imported only when their command runs, so `--help` stays cheap.
-import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Command, CommanderError } from 'commander'
 import { ExitCode, badInput, redact, toTodoDbError } from './errors.js'
 import { createOutput, type OutputOptions } from './output.js'
+import { PACKAGE_ROOT } from './package-root.js'
 import type { Context, GlobalOptions } from './context.js'
 
 export type CommandResult = number | void
@@ -14,7 +16,16 @@ interface Loader {
   config?: boolean
 }
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
+
+// Each written out, so that a bundler sees them and they stay lazy.
+const COMMANDS = {
+  health: () => import('./commands/health.js'),
+  init: () => import('./commands/init.js'),
+  migrate: () => import('./commands/migrate.js'),
+  seed: () => import('./commands/seed.js'),
+  provision: () => import('./commands/provision.js'),
+}
 
 export interface RunInput {
   argv: string[]
@@ -34,9 +45,9 @@ Exit codes:
   130/143  interrupted by SIGINT/SIGTERM (the database is left as it was)`
 
 function buildProgram(run: (load: Loader, cmd: Command, args: string[]) => Promise<void>): Command {
-  const lazy = (module: string, name = 'run', opts: { config?: boolean } = {}): Loader =>
+  const lazy = (module: keyof typeof COMMANDS, name = 'run', opts: { config?: boolean } = {}): Loader =>
     Object.assign(async () => {
-      const mod = await import(`./commands/${module}.js`)
+      const mod = (await COMMANDS[module]()) as Record<string, unknown>
       return mod[name] as Handler
     }, opts)
   const action = (load: Loader) =>

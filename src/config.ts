@@ -39,7 +39,8 @@ export interface LoadedConfig {
 
 /** Loads the cosmiconfig config (package.json key, .todo-dbrc*, todo-db.config.*) from cwd upwards. */
 export async function loadConfig(cwd: string): Promise<LoadedConfig> {
-  const { cosmiconfig } = await import('cosmiconfig')
+  // cosmiconfig is CommonJS: its exports object is the default export, under Node and bundled alike.
+  const { default: { cosmiconfig } } = await import('cosmiconfig')
   const explorer = cosmiconfig(CONFIG_MODULE, { searchStrategy: 'project' })
   let found
   try {

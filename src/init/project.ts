@@ -1,9 +1,9 @@
 // Sets a project up for todo-db. Never overwrites without force; safe to run twice.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, relative, resolve } from 'node:path'
 import { DEFAULT_CONFIG } from '../config.js'
 import { ensureGitignored } from '../gitignore.js'
+import { PACKAGE_ROOT } from '../package-root.js'
 
 export type Change = { path: string; action: 'created' | 'overwritten' | 'updated' | 'kept' }
 
@@ -17,8 +17,6 @@ export interface InitOptions {
 
 export const CONFIG_FILE = '.todo-dbrc.json'
 
-// dist/init/project.js -> the package's root: the schema and .env.example are copied from there.
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
 function writeFile(path: string, text: string, force: boolean | undefined, changes: Change[], cwd: string): void {
   const rel = relative(cwd, path) || path

@@ -37,6 +37,17 @@ const MARKER = /^### MIGRATION (.+) \((UP|DOWN)\) ###$/
 /** A file node-pg-migrate reads as one SQL migration (not a .js one, nor an .up.sql/.down.sql pair). */
 const plainSql = (f: MigrationFile) => /\.sql$/i.test(f.path) && !/\.(up|down)\.sql$/i.test(f.path)
 
+let sqlEngine: Promise<[typeof import('node-pg-migrate/migration'), typeof import('node-pg-migrate/sqlMigration')]> | undefined
+
+/**
+ * Loads node-pg-migrate's migration unit (some 130 modules, the biggest part of a `migrate up`
+ * on a small schema). Called before connecting, so the loading overlaps the network round trips.
+ */
+export function loadSqlEngine() {
+  sqlEngine ??= Promise.all([import('node-pg-migrate/migration'), import('node-pg-migrate/sqlMigration')])
+  return sqlEngine
+}
+
 type Logger = { debug(m: unknown): void; info(m: unknown): void; warn(m: unknown): void; error(m: unknown): void }
 
 /**
@@ -47,10 +58,7 @@ type Logger = { debug(m: unknown): void; info(m: unknown): void; warn(m: unknown
  */
 async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger): Promise<void> {
   if (run.plan.every(plainSql)) {
-    const [{ Migration }, { getActions }] = await Promise.all([
-      import('node-pg-migrate/migration'),
-      import('node-pg-migrate/sqlMigration'),
-    ])
+    const [{ Migration }, { getActions }] = await loadSqlEngine()
     const options = { migrationsTable: run.table, migrationsSchema: JOURNAL_SCHEMA, singleTransaction: false }
     for (const file of run.plan) {
       if (client.aborted) throw interrupted(run.signal.reason, 'nothing was changed')

@@ -5,7 +5,7 @@ import { classifyError, connect, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { Deadline } from '../duration.js'
 import { failed, isTodoDbError } from '../errors.js'
-import { runEngine, type Ran } from './engine.js'
+import { loadSqlEngine, runEngine, type Ran } from './engine.js'
 import { loadMigrationFiles, sectionSql, type MigrationFile } from './files.js'
 import { ensureJournal, readJournal, recordChecksum } from './journal.js'
 import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
@@ -79,6 +79,8 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
   const done: RunResult = { direction: req.direction, migrations: [], recorded: [] }
   if (!target) return done
 
+  // Started now, awaited when the first file is applied; a failure to load shows up there.
+  loadSqlEngine().catch(() => {})
   const sql = await connect(target, {
     deadline: ctx.connectDeadline(),
     out: ctx.out,

@@ -1,10 +1,10 @@
 // Where migrations live and how long they may wait: flags over the config file over defaults.
 import { existsSync } from 'node:fs'
-import { dirname, isAbsolute, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { isAbsolute, join, resolve } from 'node:path'
 import type { Context } from '../context.js'
 import { parseDuration } from '../duration.js'
 import { badInput } from '../errors.js'
+import { PACKAGE_ROOT } from '../package-root.js'
 
 export interface MigrateSettings {
   dir: string
@@ -25,8 +25,8 @@ export function migrationsDirOf(ctx: Context, flags: MigrateFlags): string {
   return isAbsolute(dir) ? dir : resolve(ctx.cwd, dir)
 }
 
-/** The todo schema that ships with todo-db (dist/migrate/settings.js -> <package>/migrations). */
-export const BUNDLED_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations')
+/** The todo schema that ships with todo-db. */
+export const BUNDLED_MIGRATIONS = join(PACKAGE_ROOT, 'migrations')
 
 /**
  * The folder to apply from. A project that never chose one (no flag, variable or config file) and has no

@@ -89,7 +89,8 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
   const { apiKey, host } = apiSettings(input)
   const { deadline, signal, out } = input
   // Imported here: axios and the generated client are the heaviest part of the CLI.
-  const { createApiClient } = await import('@neondatabase/api-client')
+  // CommonJS: its exports object is the default export, under Node and bundled alike.
+  const { default: { createApiClient } } = await import('@neondatabase/api-client')
   const client = createApiClient({ apiKey, baseURL: host, headers: { 'User-Agent': 'todo-db' } })
 
   const pastDeadline = (what: string, last: string) =>
