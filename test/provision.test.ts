@@ -184,6 +184,39 @@ describe('todo-db provision (Neon)', () => {
     expect(again.stderr).toMatch(/no branch "dev-gone"/)
   })
 
+  it('deleting a branch removes its URLs from .env, and keeps every other line and a URL the user set', async () => {
+    const cwd = tempDir()
+    const name = projectName()
+    writeFileSync(join(cwd, '.env'), '# mine\nAPP_SECRET=keep-me\n')
+    expect((await neon(['provision', '--project', name, '--branch', 'dev-x'], { cwd })).code).toBe(0)
+    expect((await neon(['provision', '--project', name, '--branch', 'dev-y', '--dotenv', 'y.env'], { cwd })).code).toBe(0)
+    const before = envOf(cwd)
+    expect(before.DATABASE_URL).toBeDefined()
+
+    // dev-y's URLs were never in .env: nothing there changes.
+    const other = await neon(['provision', '--project', name, '--delete-branch', 'dev-y', '--json'], { cwd })
+    expect(other.code).toBe(0)
+    expect(JSON.parse(other.stdout)).toMatchObject({ deleted: { name: 'dev-y' }, envRemoved: [] })
+    expect(envOf(cwd)).toEqual(before)
+
+    const r = await neon(['provision', '--project', name, '--delete-branch', 'dev-x'], { cwd })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/deleted branch dev-x .*; removed DATABASE_URL and DATABASE_URL_UNPOOLED from \.env/)
+    expect(envOf(cwd)).toEqual({ APP_SECRET: 'keep-me' })
+    expect(readFileSync(join(cwd, '.env'), 'utf8')).toMatch(/^# mine$/m)
+
+    // A DATABASE_URL the user wrote by hand is theirs, even when its branch goes.
+    const p = fake.projects.find((q) => q.name === name)!
+    const mine = projectName()
+    expect((await neon(['provision', '--project', mine, '--branch', 'dev-z'], { cwd })).code).toBe(0)
+    const edited = envOf(cwd).DATABASE_URL.replace('channel_binding=require', 'channel_binding=prefer')
+    writeFileSync(join(cwd, '.env'), `DATABASE_URL=${edited}\n`)
+    const kept = await neon(['provision', '--project', mine, '--delete-branch', 'dev-z', '--json'], { cwd })
+    expect(JSON.parse(kept.stdout)).toMatchObject({ envRemoved: [] })
+    expect(envOf(cwd).DATABASE_URL).toBe(edited)
+    for (const out of [other, r, kept]) expect(out.stdout + out.stderr).not.toContain(p.password)
+  })
+
   it('exits 1 with the API message when the key is refused (401), and never prints the key', async () => {
     const bad = 'napi_wrong_' + Math.random().toString(36).slice(2)
     secrets.add(bad)

@@ -2,7 +2,7 @@
 import type { Context } from '../context.js'
 import { Deadline, parseDuration } from '../duration.js'
 import { badInput } from '../errors.js'
-import { forgetUrl, saveUrls, type Saved } from '../provision/save.js'
+import { forgetUrls, saveUrls, type Saved } from '../provision/save.js'
 
 export interface ProvisionOptions {
   local?: boolean
@@ -84,10 +84,13 @@ async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
 
 async function runDeleteBranch(ctx: Context, o: ProvisionOptions): Promise<void> {
   const api = await neonApi(ctx, o)
-  const { deleteBranch } = await import('../provision/neon.js')
-  const r = await deleteBranch(api, o.project, o.deleteBranch!)
-  ctx.out.result({ ok: true, provider: 'neon', deleted: r.branch, project: r.project },
-    `deleted branch ${r.branch.name} (${r.branch.id}) of Neon project ${r.project.name}`)
+  const { deleteBranch, NEON_DEFAULT_DATABASE, NEON_DEFAULT_ROLE } = await import('../provision/neon.js')
+  const r = await deleteBranch(api, o.project, o.deleteBranch!, { role: o.role ?? NEON_DEFAULT_ROLE, database: o.database ?? NEON_DEFAULT_DATABASE })
+  // Like --local --destroy: URLs of a server that no longer exists would only fail later.
+  const envRemoved = forgetUrls(ctx.cwd, o.envFile, r.uris)
+  ctx.out.result({ ok: true, provider: 'neon', deleted: r.branch, project: r.project, envRemoved },
+    `deleted branch ${r.branch.name} (${r.branch.id}) of Neon project ${r.project.name}` +
+      (envRemoved.length ? `; removed ${envRemoved.join(' and ')} from ${o.envFile}` : ''))
 }
 
 async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
@@ -100,7 +103,7 @@ async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
   }
   if (o.destroy) {
     const r = await local.destroyLocal(ctx.cwd)
-    const envRemoved = forgetUrl(ctx.cwd, o.envFile, r.url)
+    const envRemoved = forgetUrls(ctx.cwd, o.envFile, [r.url])
     const { url: _url, ...shown } = r
     ctx.out.result({ ok: true, provider: 'local', action: 'destroy', ...shown, envRemoved },
       (r.existed ? `destroyed the local PostgreSQL and its data (${r.dataDir})` : `no local PostgreSQL in ${r.dataDir}`) +

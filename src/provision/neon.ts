@@ -107,7 +107,7 @@ async function ensureReadWriteEndpoint(api: NeonApi, projectId: string, branchId
   return { endpoint: res.endpoint, created: true }
 }
 
-async function connectionUri(api: NeonApi, projectId: string, branchId: string, t: NeonTarget, pooled: boolean): Promise<string> {
+async function connectionUri(api: NeonApi, projectId: string, branchId: string, t: Pick<NeonTarget, 'role' | 'database'>, pooled: boolean): Promise<string> {
   const { uri } = await api.call(`get the ${pooled ? 'pooled' : 'direct'} connection URI`, (c, p) =>
     c.getConnectionUri({ projectId, branch_id: branchId, database_name: t.database, role_name: t.role, pooled }, p))
   registerUriPassword(uri)
@@ -194,7 +194,12 @@ export async function listBranches(api: NeonApi, projectName: string): Promise<{
 }
 
 /** Deletes a branch, never the default one (it holds the project's main data). */
-export async function deleteBranch(api: NeonApi, projectName: string, branchName: string): Promise<{ project: { id: string; name: string }; branch: { id: string; name: string } }> {
+export async function deleteBranch(api: NeonApi, projectName: string, branchName: string, t: Pick<NeonTarget, 'role' | 'database'>): Promise<{
+  project: { id: string; name: string }
+  branch: { id: string; name: string }
+  /** The branch's connection URIs for the role and database, so the env file can forget them. Never print. */
+  uris: string[]
+}> {
   const project = await requireProject(api, projectName)
   const branches = await listBranchesOf(api, project.id)
   const branch = byName(branches, branchName)
@@ -203,7 +208,14 @@ export async function deleteBranch(api: NeonApi, projectName: string, branchName
     throw badInput(`"${branch.name}" is the default branch of ${project.name}: todo-db does not delete it`,
       'delete the project in the Neon console if that is really what you want', 'DEFAULT_BRANCH')
   }
+  // Asked before deleting: afterwards the API no longer knows them. A branch without a compute
+  // or without that role has none, and then there is nothing to forget.
+  const uris: string[] = []
+  for (const pooled of [true, false]) {
+    // If the API is down or the deadline passed, the delete below fails the same way and says so.
+    uris.push(...(await connectionUri(api, project.id, branch.id, t, pooled).then((u) => [u], () => [])))
+  }
   const res = await api.call(`delete branch ${branch.name}`, (c, p) => c.deleteProjectBranch({ projectId: project.id, branchId: branch.id }, p))
   await api.waitFor(project.id, res.operations)
-  return { project: { id: project.id, name: project.name }, branch: { id: branch.id, name: branch.name } }
+  return { project: { id: project.id, name: project.name }, branch: { id: branch.id, name: branch.name }, uris }
 }

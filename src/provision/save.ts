@@ -32,9 +32,17 @@ export function saveUrls(cwd: string, envFile: string, updates: EnvUpdates, env:
   return { envFile: { ...change, path: inProject ? rel : path }, gitignore, warnings }
 }
 
-/** Removes DATABASE_URL from the env file only when it is `url`: a URL the user set stays. */
-export function forgetUrl(cwd: string, envFile: string, url: string | undefined): string[] {
+/**
+ * Removes DATABASE_URL and DATABASE_URL_UNPOOLED from the env file where they hold one of `urls`
+ * (what provision wrote for a server that is now gone); a URL the user set themselves stays.
+ */
+export function forgetUrls(cwd: string, envFile: string, urls: (string | undefined)[]): string[] {
   const path = resolve(cwd, envFile)
-  if (url === undefined || readEnvValue(path, 'DATABASE_URL') !== url) return []
-  return writeEnvFile(path, { DATABASE_URL: undefined }).removed
+  const gone = new Set(urls.filter((u): u is string => !!u))
+  const keys = ['DATABASE_URL', 'DATABASE_URL_UNPOOLED'].filter((k) => {
+    const value = readEnvValue(path, k)
+    return value !== undefined && gone.has(value)
+  })
+  if (!keys.length) return []
+  return writeEnvFile(path, Object.fromEntries(keys.map((k) => [k, undefined]))).removed
 }
