@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { runCli } from './helpers/cli.js'
+import { runCli, secrets, tempDir } from './helpers/cli.js'
 
 describe('the todo-db command line', () => {
   it('--help lists every command with its purpose, examples and exit codes', async () => {
@@ -47,4 +50,32 @@ describe('the todo-db command line', () => {
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/argument missing/)
   })
+})
+
+describe('the last line of defence (main)', () => {
+  // What a driver callback throwing after its socket died looks like from the outside: an error
+  // nobody awaits. Injected with a preload module, so the bin runs exactly as shipped.
+  const crash = (how: 'throw' | 'reject') => {
+    const dir = tempDir()
+    const preload = join(dir, 'crash.mjs')
+    writeFileSync(preload, `setTimeout(() => {
+  const e = new Error('socket callback failed for postgres://app:' + process.env.CRASH_SECRET + '@db.example/todo')
+  ${how === 'throw' ? 'throw e' : 'Promise.reject(e)'}
+}, 300)\n`)
+    secrets.add(CRASH_SECRET)
+    // Port 1 refuses: health keeps retrying until its timeout, long after the crash.
+    return runCli(['health', '--timeout', '20s'], {
+      env: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}`, CRASH_SECRET, DATABASE_URL: 'postgres://u@127.0.0.1:1/db' },
+    })
+  }
+  const CRASH_SECRET = 'crash-Secret-' + process.pid
+
+  for (const how of ['throw', 'reject'] as const) {
+    it(`an uncaught ${how === 'throw' ? 'exception' : 'rejection'} is one redacted line and exit 1, at once`, async () => {
+      const r = await crash(how)
+      expect(r.code).toBe(1)
+      expect(r.stderr.trim().split('\n')).toEqual(['error: socket callback failed for postgres://app:****@db.example/todo'])
+      expect(r.ms).toBeLessThan(10_000)
+    })
+  }
 })
