@@ -1,7 +1,7 @@
 // What every command gets: where it runs, what it reads, where it writes.
 import { DEFAULT_CONFIG, loadConfig, loadEnv, withEnvOverrides, type Config } from './config.js'
 import { createOutput, type Output, type OutputOptions } from './output.js'
-import { Deadline, parseDuration } from './duration.js'
+import { Deadline, parseDeadline } from './duration.js'
 import { resolveTarget } from './db/target.js'
 import type { DbTarget } from './db/url.js'
 
@@ -55,6 +55,6 @@ export async function createContext(input: ContextInput): Promise<Context> {
     globals,
     signal: input.signal,
     target: (opts) => resolveTarget({ flag: globals.databaseUrl, env }, opts),
-    connectDeadline: () => new Deadline(parseDuration(config.timeouts.connect, 'timeouts.connect')),
+    connectDeadline: () => parseDeadline(config.timeouts.connect, 'timeouts.connect'),
   }
 }

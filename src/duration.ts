@@ -12,9 +12,19 @@ export function parseDuration(value: string | number, what: string): number {
   if (!m) {
     throw badInput(`${what}: "${text}" is not a duration`, 'use e.g. 5s, 500ms, 1m or a number of seconds')
   }
-  const ms = Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]
-  if (!Number.isFinite(ms)) throw badInput(`${what}: "${text}" is too large`)
-  return Math.round(ms)
+  const ms = Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()])
+  // Node's timers take no more: a longer one would fire at once instead.
+  if (!(ms <= MAX_TIMER_MS)) throw badInput(`${what}: "${text}" is too long`, 'at most 596h, about 24 days')
+  return ms
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** A deadline for a whole command (--timeout, timeouts.connect): a duration of more than 0. */
+export function parseDeadline(value: string | number, what: string): Deadline {
+  const ms = parseDuration(value, what)
+  if (ms === 0) throw badInput(`${what}: 0 leaves no time to try`, 'give a time such as 5s or 1h')
+  return new Deadline(ms)
 }
 
 /** A point in time every step of a command must finish by. */

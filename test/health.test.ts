@@ -160,6 +160,14 @@ describe('todo-db health', () => {
     const r = await runCli(['health', '--timeout', 'soon', '--database-url', dbUrl('postgres')])
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/--timeout: "soon" is not a duration/)
+    // 0 would give up before trying; more than Node's timers hold would fire at once.
+    const zero = await runCli(['health', '--timeout', '0', '--json', '--database-url', dbUrl('postgres')])
+    expect(zero.code).toBe(3)
+    expect(JSON.parse(zero.stdout).error.message).toMatch(/--timeout: 0 leaves no time/)
+    const huge = await runCli(['health', '--timeout', '99999999s', '--database-url', dbUrl('postgres')])
+    expect(huge.code).toBe(3)
+    expect(huge.stderr.trim().split('\n')).toHaveLength(1)
+    expect(huge.stderr).toMatch(/--timeout: "99999999s" is too long/)
   })
 
   it('verifies the certificate with verify-full, and fails clearly without the CA', async () => {

@@ -36,6 +36,20 @@ describe('todo-db init', () => {
     expect(readFileSync(join(cwd, '.env.example'), 'utf8')).toContain('DATABASE_URL=')
   })
 
+  it('takes an absolute --migrations-dir as it is, and writes nothing when it cannot make the folder', async () => {
+    const cwd = tempDir()
+    const abs = join(tempDir(), 'schema')
+    expect((await runCli(['init', '--migrations-dir', abs], { cwd })).code).toBe(0)
+    expect(readdirSync(abs).filter((f) => f.endsWith('.sql'))).toHaveLength(3)
+    expect(JSON.parse(readFileSync(join(cwd, '.todo-dbrc.json'), 'utf8')).migrationsDir).toBe(abs)
+
+    const empty = tempDir()
+    const r = await runCli(['init', '--migrations-dir', '/dev/null/migrations'], { cwd: empty })
+    expect(r.code).toBe(3)
+    expect(r.stderr.trim().split('\n')).toEqual(['error: cannot create the migrations folder /dev/null/migrations: ENOTDIR (pass --migrations-dir with a folder you can write)'])
+    expect(readdirSync(empty)).toEqual([])
+  })
+
   it('respects a config that already lives in package.json', async () => {
     const cwd = tempDir()
     writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'app', 'todo-db': { migrationsDir: 'db/migrations' } }))

@@ -1,12 +1,12 @@
 import type { Context } from '../context.js'
-import { Deadline, parseDuration } from '../duration.js'
+import { parseDeadline } from '../duration.js'
 import { TodoDbError, toTodoDbError } from '../errors.js'
 import { checkHealth, failedReport, healthExitCode, type HealthReport } from '../db/health.js'
 
 export async function run(ctx: Context, opts: { timeout: string }): Promise<number> {
   let report: HealthReport
   try {
-    const deadline = new Deadline(parseDuration(opts.timeout, '--timeout'))
+    const deadline = parseDeadline(opts.timeout, '--timeout')
     report = await checkHealth(ctx.target(), deadline, ctx.out)
   } catch (e) {
     report = failedReport(toTodoDbError(e))

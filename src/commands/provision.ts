@@ -1,6 +1,6 @@
 // todo-db provision: flags -> a Neon project/branch or a local server -> URLs in the env file.
 import type { Context } from '../context.js'
-import { Deadline, parseDuration } from '../duration.js'
+import { parseDeadline } from '../duration.js'
 import { badInput } from '../errors.js'
 import { forgetUrls, saveUrls, type Saved } from '../provision/save.js'
 
@@ -44,7 +44,7 @@ const wrote = (saved: Saved, labels: Record<string, string> = {}) => {
 }
 
 async function neonApi(ctx: Context, o: ProvisionOptions) {
-  const deadline = new Deadline(parseDuration(o.timeout, '--timeout'))
+  const deadline = parseDeadline(o.timeout, '--timeout')
   const { createNeonApi } = await import('../provision/neon-api.js')
   return createNeonApi({ apiKey: o.apiKey, apiHost: o.apiHost, orgId: o.org, env: ctx.env, deadline, signal: ctx.signal, out: ctx.out })
 }
@@ -110,7 +110,7 @@ async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
         (envRemoved.length ? `; removed DATABASE_URL from ${o.envFile}` : ''))
     return
   }
-  const deadline = new Deadline(parseDuration(o.timeout, '--timeout'))
+  const deadline = parseDeadline(o.timeout, '--timeout')
   const s = await local.provisionLocal({ cwd: ctx.cwd, database: o.database, deadline, out: ctx.out })
   // A direct server has no pooler: a DATABASE_URL_UNPOOLED left from Neon would point elsewhere.
   const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, ctx.env, [`${local.LOCAL_DIR}/`])

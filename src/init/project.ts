@@ -2,6 +2,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { DEFAULT_CONFIG } from '../config.js'
+import { badInput } from '../errors.js'
 import { ensureGitignored } from '../gitignore.js'
 import { PACKAGE_ROOT } from '../package-root.js'
 
@@ -30,6 +31,15 @@ export function initProject(opts: InitOptions): Change[] {
   const { cwd, force } = opts
   const changes: Change[] = []
   const migrationsDir = opts.migrationsDir ?? DEFAULT_CONFIG.migrationsDir
+  // The folder first: if it cannot be made, nothing else is written either.
+  const dir = resolve(cwd, migrationsDir)
+  const dirExisted = existsSync(dir)
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (e) {
+    throw badInput(`cannot create the migrations folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'pass --migrations-dir with a folder you can write')
+  }
 
   if (opts.existingConfig && !force) {
     changes.push({ path: relative(cwd, opts.existingConfig) || opts.existingConfig, action: 'kept' })
@@ -42,10 +52,7 @@ export function initProject(opts: InitOptions): Change[] {
   changes.push({ path: '.gitignore', action: ensureGitignored(cwd, ['.env', '.todo-db/']).change })
 
   // The migrations folder starts with the todo schema this tool ships.
-  const dir = join(cwd, migrationsDir)
-  const relDir = relative(cwd, dir) + '/'
-  changes.push({ path: relDir, action: existsSync(dir) ? 'kept' : 'created' })
-  mkdirSync(dir, { recursive: true })
+  changes.push({ path: (relative(cwd, dir) || '.') + '/', action: dirExisted ? 'kept' : 'created' })
   const source = join(PACKAGE_ROOT, 'migrations')
   if (resolve(source) !== resolve(dir) && existsSync(source)) {
     for (const file of readdirSync(source).filter((f) => f.endsWith('.sql')).sort()) {
