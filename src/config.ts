@@ -46,21 +46,43 @@ export async function loadConfig(cwd: string): Promise<LoadedConfig> {
   try {
     found = await explorer.search(cwd)
   } catch (e) {
-    throw badInput(`cannot read the todo-db config file: ${(e as Error).message.split('\n')[0]}`, 'fix or remove the file')
+    throw badInput(`cannot read the todo-db config file: ${parseErrorLine((e as Error).message)}`, 'fix or remove the file')
   }
   if (!found || found.isEmpty) return { config: DEFAULT_CONFIG }
   return { config: mergeConfig(DEFAULT_CONFIG, found.config, found.filepath), filepath: found.filepath }
 }
 
+/**
+ * cosmiconfig's parse errors span lines (a code frame under "JSON Error in FILE:"): keep the file
+ * and the reason, on one line.
+ */
+function parseErrorLine(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l && !/^(>|\||\d+\s*\|)/.test(l))
+  const [head = message, reason] = lines
+  return reason ? `${head.replace(/:$/, '')}: ${reason.replace(/ while parsing .*$/, '')}` : head
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** The config file's shape: known keys only, of the right kind. Values are checked where they are used. */
+function checkShape(raw: unknown, base: object, where: string, filepath: string): void {
+  if (!isObject(raw)) throw badInput(`${filepath}: ${where || 'the config'} must be an object`, 'see "Config" in the README')
+  for (const [key, value] of Object.entries(raw)) {
+    const name = where ? `${where}.${key}` : key
+    if (!(key in base)) throw badInput(`${filepath}: unknown config key "${name}"`, `known keys: ${Object.keys(base).join(', ')}`)
+    const expected = (base as Record<string, unknown>)[key]
+    if (isObject(expected)) checkShape(value, expected, name, filepath)
+    else if (typeof expected === 'string' && typeof value !== 'string' && !(name.startsWith('timeouts.') && typeof value === 'number')) {
+      throw badInput(`${filepath}: ${name} must be a string, not ${JSON.stringify(value)}`)
+    } else if (typeof expected === 'number' && typeof value !== 'number') {
+      throw badInput(`${filepath}: ${name} must be a number, not ${JSON.stringify(value)}`)
+    }
+  }
+}
+
 function mergeConfig(base: Config, raw: unknown, filepath: string): Config {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw badInput(`${filepath}: the config must be an object`)
-  }
+  checkShape(raw, base, '', filepath)
   const r = raw as Partial<Config>
-  const known = new Set(Object.keys(base))
-  for (const key of Object.keys(r)) {
-    if (!known.has(key)) throw badInput(`${filepath}: unknown config key "${key}"`, `known keys: ${[...known].join(', ')}`)
-  }
   return {
     migrationsDir: r.migrationsDir ?? base.migrationsDir,
     migrationsTable: r.migrationsTable ?? base.migrationsTable,

@@ -53,8 +53,23 @@ describe('settings precedence', () => {
     writeFileSync(join(cwd, '.todo-dbrc.json'), '{ "migrationsDir": ')
     const broken = await runCli(['seed'], { cwd, env: { DATABASE_URL: dbUrl('postgres') } })
     expect(broken.code).toBe(3)
-    expect(broken.stderr).toMatch(/cannot read the todo-db config file/)
+    expect(broken.stderr).toMatch(/cannot read the todo-db config file: JSON Error in .*\.todo-dbrc\.json: Unexpected end of JSON input/)
     expect(broken.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('a config key of the wrong kind is one line naming it, exit 3, before anything runs', async () => {
+    const cases: [object, RegExp][] = [
+      [{ migrationsDir: 5 }, /migrationsDir must be a string, not 5/],
+      [{ seed: { users: '10' } }, /seed\.users must be a number, not "10"/],
+      [{ timeouts: { lok: '1s' } }, /unknown config key "timeouts\.lok" \(known keys: connect, lock, statement\)/],
+      [{ seed: 3 }, /seed must be an object/],
+    ]
+    for (const [config, message] of cases) {
+      const r = await runCli(['migrate', 'status'], { cwd: project(config), env: { DATABASE_URL: dbUrl('postgres') } })
+      expect(r.code, JSON.stringify(config)).toBe(3)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).toMatch(message)
+    }
   })
 
   it('a bad duration in the environment is exit 3 naming the setting', async () => {

@@ -305,8 +305,8 @@ describe('todo-db provision (Neon)', () => {
     expect(fake.requests.length).toBe(n)
   })
 
-  it('exits 3 for flags that do not go together', async () => {
-    for (const args of [['--local', '--branch', 'x'], ['--stop'], ['--delete-branch', 'a', '--branch', 'b'], ['--timeout', 'soon']]) {
+  it('exits 3 for flags that do not go together, or an empty name', async () => {
+    for (const args of [['--local', '--branch', 'x'], ['--stop'], ['--delete-branch', 'a', '--branch', 'b'], ['--timeout', 'soon'], ['--project', ' '], ['--local', '--database', '']]) {
       const r = await neon(['provision', ...args])
       expect(r.code, args.join(' ')).toBe(3)
     }

@@ -24,6 +24,9 @@ export interface ProvisionOptions {
 }
 
 function checkFlags(o: ProvisionOptions): void {
+  for (const k of ['project', 'branch', 'parent', 'region', 'role', 'database', 'deleteBranch'] as const) {
+    if (o[k] !== undefined && o[k]!.trim() === '') throw badInput(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} is empty`, 'give it a name', 'USAGE')
+  }
   const neonOnly = (['branch', 'parent', 'region', 'role', 'deleteBranch', 'apiKey', 'apiHost', 'org'] as const).filter((k) => o[k] !== undefined)
   const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
   if (o.local && neonOnly.length) throw badInput(`--local cannot be combined with ${neonOnly.map(flag).join(', ')}`, 'those flags are for Neon', 'USAGE')
