@@ -48,6 +48,20 @@ describe('migrate up / down', () => {
     expect(publicObjects(db)).toEqual(before)
   })
 
+  it('passes by what is not a migration (README.md, backups), and names a migration that has no number', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({ 'README.md': '# how we migrate\n', '.DS_Store': '', '1764000000002_create-todos.sql.orig': 'x' })
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code, up.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+
+    const bad = await migrate(db, ['status'], { dir: migrationsDir({ 'add-tags.sql': '-- Up Migration\nselect 1;\n' }) })
+    expect(bad.code).toBe(3)
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      'error: the migration file add-tags.sql has no number to order it by (rename it like 1764000000000_name.sql (todo-db migrate create NAME makes one))',
+    ])
+  })
+
   it('outside a project (no ./migrations, no config) applies the todo schema that ships with todo-db', async () => {
     const db = freshDb()
     const cwd = tempDir()
@@ -65,6 +79,9 @@ describe('migrate up / down', () => {
     const db = freshDb()
     const dir = migrationsDir({
       '1764000000003_tags.js': "exports.up = (pgm) => { pgm.createTable('tags', { id: 'id', name: { type: 'text', notNull: true } }) }\nexports.down = (pgm) => { pgm.dropTable('tags') }\n",
+      // Not migrations: both todo-db and the runner pass them by.
+      'README.md': '# how we migrate\n',
+      '1764000000003_tags.js~': 'an editor backup\n',
     })
     const up = await migrate(db, ['up'], { dir })
     expect(up.code, up.stderr).toBe(0)

@@ -6,7 +6,7 @@
 import type postgres from 'postgres'
 import type { Output } from '../output.js'
 import type { DbTarget } from '../db/url.js'
-import type { MigrationFile } from './files.js'
+import { IGNORE_PATTERN, type MigrationFile } from './files.js'
 import { interrupted } from '../errors.js'
 import { JOURNAL_SCHEMA, withChecksum } from './journal.js'
 import { migrationFailure } from './failure.js'
@@ -74,6 +74,7 @@ async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger): 
     count: run.plan.length,
     migrationsTable: run.table,
     checkOrder: true,
+    ignorePattern: IGNORE_PATTERN,
     noLock: true,
     singleTransaction: false,
     logger,

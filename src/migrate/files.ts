@@ -22,19 +22,35 @@ export function checksumOf(content: string): string {
   return createHash('sha256').update(content.replace(/\r\n/g, '\n')).digest('hex')
 }
 
+/** What node-pg-migrate can run: SQL, and JavaScript or TypeScript modules. */
+const RUNNABLE = ['sql', 'js', 'cjs', 'mjs', 'ts', 'cts', 'mts']
+
+/**
+ * The same rule for node-pg-migrate's runner (its `ignorePattern`, matched as ^...$): dot files,
+ * and anything else that is not a migration (a README.md, an editor's backup) in the folder.
+ */
+export const IGNORE_PATTERN = `\\..*|.*(?<!\\.(?:${RUNNABLE.join('|')}))`
+
+const isMigrationFile = (name: string) => !name.startsWith('.') && RUNNABLE.includes(extname(name).slice(1))
+
 export async function loadMigrationFiles(dir: string): Promise<MigrationFile[]> {
   const abs = resolve(dir)
   const info = await stat(abs).catch(() => undefined)
   if (!info?.isDirectory()) {
     throw badInput(`the migrations folder ${dir} does not exist`, 'pass --migrations-dir, set migrationsDir in the config, or run todo-db migrate create NAME', 'NO_MIGRATIONS_DIR')
   }
-  // As node-pg-migrate's getMigrationFilePaths lists them (files, no dot files, its comparator),
-  // without loading glob, which that module pulls in.
+  // As node-pg-migrate's getMigrationFilePaths lists them with IGNORE_PATTERN (files, its
+  // comparator), without loading glob, which that module pulls in.
   const { compareMigrationFileNames } = await import('node-pg-migrate/utils/comparators')
   const names = (await readdir(abs, { withFileTypes: true }))
-    .filter((d) => (d.isFile() || d.isSymbolicLink()) && !d.name.startsWith('.'))
+    .filter((d) => (d.isFile() || d.isSymbolicLink()) && isMigrationFile(d.name))
     .map((d) => d.name)
-    .sort((a, b) => compareMigrationFileNames(a, b))
+  const unordered = names.find((n) => !/^\d+/.test(n))
+  if (unordered) {
+    throw badInput(`the migration file ${unordered} has no number to order it by`,
+      'rename it like 1764000000000_name.sql (todo-db migrate create NAME makes one)', 'BAD_MIGRATION_NAME')
+  }
+  names.sort((a, b) => compareMigrationFileNames(a, b))
   const paths = names.map((n) => resolve(abs, n))
   return Promise.all(
     paths.map(async (path) => {
