@@ -84,6 +84,23 @@ export default async function ({ cluster, runCli, time, median, log }) {
     const o = median(ordinaryMs)
     log(`todo-db seed into a non-empty todos (row by row, as psql): ${fmt(o)} median of ${RUNS} [${ordinaryMs.map(fmt).join(', ')}], ratio ${(p / o).toFixed(2)}`)
 
+    // A dev branch's default seed: a few dozen rows, where round trips and not throughput set the
+    // time (Nagle's algorithm once cost this 40 ms per COPY). Same comparison, whole processes.
+    const small = ['seed', '--database-url', url, '--json']
+    empty(cluster, db)
+    if ((await runCli(small)).code !== 0) throw new Error('default seed failed')
+    for (const t of TABLES) cluster.psql(`\\copy (select * from ${t} order by id) to '${file(t)}'`, db)
+    const smallSeed = []
+    const smallPsql = []
+    for (let i = 0; i < 5; i++) {
+      smallPsql.push(await psqlOnce())
+      empty(cluster, db)
+      smallSeed.push((await runCli(small)).ms)
+    }
+    const ss = median(smallSeed)
+    const sp = median(smallPsql)
+    log(`default seed (5 users, 50 todos): todo-db ${ss.toFixed(0)} ms, psql \\copy ${sp.toFixed(0)} ms, ratio ${(sp / ss).toFixed(2)} (start-up included)`)
+
     // Memory: a million todos stream through; peak RSS must stay flat.
     empty(cluster, db)
     const { stderr } = await run('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, join(dirname(fileURLToPath(import.meta.url)), '../bin/todo-db.js'),

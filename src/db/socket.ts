@@ -26,7 +26,9 @@ export function socketFactory(t: DbTarget, tlsChoice: TlsChoice, deadline: Deadl
   return () =>
     new Promise<net.Socket>((resolve, reject) => {
       const unix = t.host.startsWith('/')
-      const raw = unix ? net.connect({ path: `${t.host}/.s.PGSQL.${t.port}` }) : net.connect({ host: t.host, port: t.port })
+      // noDelay, as libpq sets TCP_NODELAY: with Nagle's algorithm a message written in pieces
+      // (COPY data, then CopyDone and Sync) waits for the server's delayed ACK, 40 ms each time.
+      const raw = unix ? net.connect({ path: `${t.host}/.s.PGSQL.${t.port}` }) : net.connect({ host: t.host, port: t.port, noDelay: true })
       let current: net.Socket = raw
       let done = false
       const fail = (e: Error) => {
