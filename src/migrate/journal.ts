@@ -20,26 +20,30 @@ export async function ensureJournal(sql: Queryable, table: string): Promise<void
   await sql`create table if not exists ${sql(JOURNAL_SCHEMA)}.${sql(table)} (
     id serial primary key, name varchar(255) not null, run_on timestamp not null)`
   // ALTER TABLE takes an exclusive lock even when the column exists: only when it is missing.
-  if (!(await hasChecksumColumn(sql, table))) {
+  if (!(await journalShape(sql, table)).hasChecksum) {
     await sql`alter table ${sql(JOURNAL_SCHEMA)}.${sql(table)} add column if not exists checksum text`
   }
 }
 
-async function hasChecksumColumn(sql: Queryable, table: string): Promise<boolean> {
-  const [{ has }] = await sql<{ has: boolean }[]>`
-    select exists (select 1 from information_schema.columns
-      where table_schema = ${JOURNAL_SCHEMA} and table_name = ${table} and column_name = 'checksum') as has`
-  return has
+/**
+ * Whether the table and its checksum column exist, in one round trip. From the catalog directly:
+ * information_schema.columns took 5 ms to plan, three times in every `migrate up`.
+ */
+async function journalShape(sql: Queryable, table: string): Promise<{ exists: boolean; hasChecksum: boolean }> {
+  const name = `"${JOURNAL_SCHEMA}"."${table.replace(/"/g, '""')}"`
+  const [shape] = await sql<{ exists: boolean; hasChecksum: boolean }[]>`
+    select to_regclass(${name}) is not null as exists,
+           exists (select 1 from pg_attribute
+                   where attrelid = to_regclass(${name}) and attname = 'checksum' and not attisdropped) as "hasChecksum"`
+  return shape
 }
 
 /** Applied migrations in the order they ran; empty when the table does not exist yet. */
 export async function readJournal(sql: Queryable, table: string): Promise<AppliedMigration[]> {
-  const [{ exists }] = await sql<{ exists: boolean }[]>`
-    select to_regclass(${`"${JOURNAL_SCHEMA}"."${table.replace(/"/g, '""')}"`}) is not null as exists`
+  const { exists, hasChecksum } = await journalShape(sql, table)
   if (!exists) return []
-  const has = await hasChecksumColumn(sql, table)
   const rows = await sql<{ name: string; run_on: Date; checksum: string | null }[]>`
-    select name, run_on::timestamptz as run_on, ${has ? sql`checksum` : sql`null::text as checksum`}
+    select name, run_on::timestamptz as run_on, ${hasChecksum ? sql`checksum` : sql`null::text as checksum`}
     from ${sql(JOURNAL_SCHEMA)}.${sql(table)} order by run_on, id`
   return rows.map((r) => ({ name: r.name, appliedAt: r.run_on, checksum: r.checksum }))
 }
