@@ -112,7 +112,8 @@ Examples:
   $ todo-db migrate status --json
   $ todo-db migrate create add-tags
 
-Each file runs in its own transaction; concurrent runs queue on an advisory lock.
+Each file runs in its own transaction (--single-transaction: the whole run in one, so a failure
+or Ctrl-C leaves the database as it was); concurrent runs queue on an advisory lock.
 up/down need a direct session: with a PgBouncer URL (pgbouncer=true) set DATABASE_URL_UNPOOLED;
 a Neon -pooler host is switched to its direct host. status and --dry-run work through a pooler.
 
@@ -129,6 +130,7 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
       .description('apply pending migrations, each in its own transaction')
       .argument('[count]', 'apply at most this many')
       .option('--to <name>', 'apply up to and including this migration')
+      .option('--single-transaction', 'all or nothing: every migration of this run in one transaction')
       .option('--dry-run', 'print the SQL that would run; change nothing'),
   ).action(action(lazy('migrate', 'up')))
   migrationOptions(
@@ -138,6 +140,7 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
       .argument('[count]', 'revert this many')
       .option('--to <name>', 'revert down to, but not including, this migration')
       .option('--all', 'revert every applied migration')
+      .option('--single-transaction', 'all or nothing: every migration of this run in one transaction')
       .option('--dry-run', 'print the SQL that would run; change nothing'),
   ).action(action(lazy('migrate', 'down')))
   migrationOptions(

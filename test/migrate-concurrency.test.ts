@@ -122,4 +122,19 @@ describe('interrupted', () => {
     await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0)
     expect(sessions(db, 'pg_sleep')).toBe(0)
   })
+
+  it('SIGINT with --single-transaction takes back every file of the run (exit 130)', async () => {
+    const db = freshDb('signal_single')
+    const dir = migrationsDir({ '1764000000003_slow.sql': sqlFile('create table slow (id int);\nselect pg_sleep(30);', 'drop table slow;') })
+    let child: { kill(s: NodeJS.Signals): boolean } | undefined
+    const run = migrate(db, ['up', '--single-transaction'], { dir, onSpawn: (c) => (child = c) })
+    await waitFor(() => sessions(db, 'pg_sleep(30)') === 1)
+    child!.kill('SIGINT')
+    const r = await run
+    expect(r.code).toBe(130)
+    expect(r.stderr).toMatch(/interrupted: the run was rolled back; the database is as before/)
+    expect(journal(db)).toEqual([])
+    expect(psql(`select count(*) from pg_tables where schemaname = 'public' and tablename <> 'pgmigrations'`, db)).toBe('0')
+    await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0)
+  })
 })

@@ -141,6 +141,26 @@ describe('a failing migration', () => {
     expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
   })
 
+  it('with --single-transaction takes the whole run back: the database is as before', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({ [`${BROKEN}.sql`]: brokenSql })
+    const r = await migrate(db, ['up', '--single-transaction'], { dir })
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(
+      new RegExp(`^error: migration ${BROKEN} \\(up\\) failed at .*${BROKEN}\\.sql:4:15: .*the whole run was rolled back, the database is as before`))])
+    expect(journal(db)).toEqual([])
+    expect(psql(`select count(*) from pg_tables where schemaname = 'public' and tablename <> 'pgmigrations'`, db)).toBe('0')
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+
+    // Without the broken file it applies everything, and reverts everything, in one go.
+    const up = await migrate(db, ['up', '--single-transaction'])
+    expect(up.code, up.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    const down = await migrate(db, ['down', '--all', '--single-transaction'])
+    expect(down.code, down.stderr).toBe(0)
+    expect(journal(db)).toEqual([])
+  })
+
   it('--json gives the error as a document with the migration, file, line and SQLSTATE', async () => {
     const db = freshDb()
     const dir = migrationsDir({ [`${BROKEN}.sql`]: brokenSql })

@@ -15,6 +15,7 @@ async function apply(ctx: Context, direction: Direction, opts: Opts, args: strin
     direction,
     selection: parseSelection(args[0], opts),
     settings: migrateSettings(ctx, opts),
+    singleTransaction: !!opts.singleTransaction,
   }
   if (opts.dryRun) {
     const r = await dryRun(ctx, req)

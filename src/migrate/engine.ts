@@ -25,6 +25,8 @@ export interface EngineRun {
   target: DbTarget
   out: Output
   signal: AbortSignal
+  /** One transaction around the whole plan (node-pg-migrate's singleTransaction). */
+  singleTransaction: boolean
 }
 
 export interface Ran {
@@ -59,11 +61,14 @@ type Logger = { debug(m: unknown): void; info(m: unknown): void; warn(m: unknown
 async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger): Promise<void> {
   if (run.plan.every(plainSql)) {
     const [{ Migration }, { getActions }] = await loadSqlEngine()
-    const options = { migrationsTable: run.table, migrationsSchema: JOURNAL_SCHEMA, singleTransaction: false }
+    const options = { migrationsTable: run.table, migrationsSchema: JOURNAL_SCHEMA, singleTransaction: run.singleTransaction }
+    // As node-pg-migrate's runner does it: BEGIN, every file, COMMIT; a failure rolls back (runEngine).
+    if (run.singleTransaction) await client.query('BEGIN')
     for (const file of run.plan) {
       if (client.aborted) throw interrupted(run.signal.reason, 'nothing was changed')
       await new Migration(client as never, file.path, getActions(file.content), options as never, {}, logger as never).apply(run.direction)
     }
+    if (run.singleTransaction) await client.query('COMMIT')
     return
   }
   const { runner } = await import('node-pg-migrate/runner')
@@ -76,7 +81,7 @@ async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger): 
     checkOrder: true,
     ignorePattern: IGNORE_PATTERN,
     noLock: true,
-    singleTransaction: false,
+    singleTransaction: run.singleTransaction,
     logger,
     verbose: run.out.verbose,
   })
@@ -113,10 +118,18 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     return ran
   } catch (e) {
     if (!client.lost) await run.conn.unsafe('rollback').catch(() => {})
-    for (const r of ran) run.out.info(`${run.direction === 'up' ? 'applied' : 'reverted'} ${r.name} before the failure (${r.ms} ms)`)
+    // With one transaction for the run, the rollback took the earlier files along.
+    const kept = run.singleTransaction ? [] : ran
+    for (const r of kept) run.out.info(`${run.direction === 'up' ? 'applied' : 'reverted'} ${r.name} before the failure (${r.ms} ms)`)
     const name = current?.name
-    if (client.aborted) throw interrupted(run.signal.reason, `${name ?? 'the migration'} was rolled back${ran.length ? '' : '; the database is as before'}`)
-    throw migrationFailure(e, { cwd: run.cwd, target: run.target, direction: run.direction, name, file: name ? byName.get(name) : undefined, sentText: client.failedText })
+    if (client.aborted) {
+      throw interrupted(run.signal.reason, run.singleTransaction ? 'the run was rolled back; the database is as before'
+        : `${name ?? 'the migration'} was rolled back${kept.length ? '' : '; the database is as before'}`)
+    }
+    throw migrationFailure(e, {
+      cwd: run.cwd, target: run.target, direction: run.direction, name, file: name ? byName.get(name) : undefined,
+      sentText: client.failedText, wholeRun: run.singleTransaction,
+    })
   } finally {
     run.signal.removeEventListener('abort', onAbort)
   }

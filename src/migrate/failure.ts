@@ -23,6 +23,8 @@ export interface FailureContext {
   file?: MigrationFile
   name?: string
   sentText?: string
+  /** The run was one transaction: nothing of any of its files remains. */
+  wholeRun?: boolean
 }
 
 export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
@@ -34,8 +36,8 @@ export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
   const loc = at ? `${where}:${at.line}:${at.column}` : where
   const state = base.sqlState ? ` [${base.sqlState}]` : ''
   const what = isConnectionLost(e)
-    ? `the connection to ${f.target.host}:${f.target.port} was lost; the server rolls the migration back with the session, nothing of it remains`
-    : `${base.message}${state}; it was rolled back, nothing of it remains`
+    ? `the connection to ${f.target.host}:${f.target.port} was lost; the server rolls the ${f.wholeRun ? 'run' : 'migration'} back with the session, nothing of it remains`
+    : `${base.message}${state}; ${f.wholeRun ? 'the whole run was rolled back, the database is as before' : 'it was rolled back, nothing of it remains'}`
   return new TodoDbError(`migration ${f.name} (${f.direction}) failed at ${loc}: ${what}`, {
     code: base.code === 'DB_ERROR' ? 'MIGRATION_FAILED' : base.code,
     exitCode: base.exitCode,

@@ -20,6 +20,8 @@ export interface RunRequest {
   direction: Direction
   selection: Selection
   settings: MigrateSettings
+  /** The whole run in one transaction instead of one per file. */
+  singleTransaction?: boolean
 }
 
 export interface RunResult {
@@ -112,7 +114,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
     if (plan.length === 0) return done
     done.migrations = await runEngine({
       conn, plan, files, direction: req.direction, dir: settings.dir, table: settings.table,
-      cwd: ctx.cwd, target, out: ctx.out, signal: ctx.signal,
+      cwd: ctx.cwd, target, out: ctx.out, signal: ctx.signal, singleTransaction: !!req.singleTransaction,
     })
     if (req.direction === 'up') await backfillChecksums(conn, settings.table, plan)
     return done
