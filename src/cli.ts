@@ -151,6 +151,7 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     .description('create a new timestamped SQL migration with Up and Down sections')
     .argument('<name>', 'what it does, e.g. add-tags')
     .option('--migrations-dir <dir>', 'folder of SQL migrations')
+    .option('--no-transaction', 'mark it to run outside a transaction (CREATE INDEX CONCURRENTLY)')
     .action(action(lazy('migrate', 'create')))
 
   program

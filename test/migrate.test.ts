@@ -123,6 +123,71 @@ describe('migrate up / down', () => {
   })
 })
 
+describe('-- todo-db:no-transaction', () => {
+  const INDEX = '1764000000003_todos-title-index'
+  const concurrently = (marker: boolean) => (marker ? '-- todo-db:no-transaction\n' : '') +
+    sqlFile('create index concurrently todos_title_idx on todos (title);', 'drop index concurrently todos_title_idx;')
+  const index = (db: string) => psql(`select coalesce((select indisvalid::text from pg_index where indexrelid = to_regclass('todos_title_idx')), 'none')`, db)
+
+  it('runs the file outside a transaction: CREATE INDEX CONCURRENTLY applies, and reverts', async () => {
+    const db = freshDb()
+    // Without the line, PostgreSQL refuses it: that is what the line is for.
+    const refused = await migrate(db, ['up'], { dir: migrationsDir({ [`${INDEX}.sql`]: concurrently(false) }) })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/cannot run inside a transaction block/)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+
+    const dir = migrationsDir({ [`${INDEX}.sql`]: concurrently(true) })
+    const dry = await migrate(db, ['up', '--dry-run'], { dir })
+    expect(dry.stdout).toMatch(new RegExp(`migrate up ${INDEX} \\(outside a transaction\\)`))
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.stderr).toMatch(`${INDEX} runs outside a transaction (todo-db:no-transaction)`)
+    expect(index(db)).toBe('true')
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, INDEX])
+    const down = await migrate(db, ['down'], { dir })
+    expect(down.code, down.stderr).toBe(0)
+    expect(index(db)).toBe('none')
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('migrate create --no-transaction writes the line; filled in, the file applies', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    const made = await migrate(db, ['create', 'todos-title-index', '--no-transaction'], { dir })
+    expect(made.code, made.stderr).toBe(0)
+    const path = made.stdout.trim().replace(/^created /, '')
+    const text = readFileSync(path, 'utf8')
+    expect(text).toMatch(/^-- todo-db:no-transaction\n/)
+    writeFileSync(path, text.replace('-- Up Migration\n', '-- Up Migration\ncreate index concurrently todos_title_idx on todos (title);\n'))
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code, up.stderr).toBe(0)
+    expect(index(db)).toBe('true')
+  })
+
+  it('is refused with --single-transaction, and a failure says to check what it left', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({ [`${INDEX}.sql`]: concurrently(true) })
+    const single = await migrate(db, ['up', '--single-transaction'], { dir })
+    expect(single.code).toBe(3)
+    expect(single.stderr).toMatch(/runs outside a transaction \(todo-db:no-transaction\): it cannot be part of --single-transaction/)
+    expect(journal(db)).toEqual([])
+
+    expect((await migrate(db, ['up'])).code).toBe(0)
+    psql(`insert into users (email, name) values ('a@example.org', 'A');
+          insert into todos (user_id, title) select id, 'same' from users; insert into todos (user_id, title) select id, 'same' from users`, db)
+    const unique = migrationsDir({ [`${INDEX}.sql`]: '-- todo-db:no-transaction\n' +
+      sqlFile('create unique index concurrently todos_title_idx on todos (title);', 'drop index concurrently todos_title_idx;') })
+    const r = await migrate(db, ['up'], { dir: unique })
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))).toEqual([expect.stringMatching(
+      /could not create unique index.*\[23505\]; it ran outside a transaction \(todo-db:no-transaction\), so check what it left \(an INVALID index, say\)/)])
+    // What PostgreSQL leaves after a failed CREATE INDEX CONCURRENTLY, and why the message says so.
+    expect(index(db)).toBe('false')
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+  })
+})
+
 describe('a failing migration', () => {
   it('is rolled back whole: exit 1, one line naming file, line:column and the server message', async () => {
     const db = freshDb()

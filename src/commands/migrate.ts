@@ -38,7 +38,7 @@ export async function status(ctx: Context, opts: Opts): Promise<number> {
 }
 
 export async function create(ctx: Context, opts: Opts, args: string[]): Promise<number> {
-  const path = await createMigration(migrationsDirOf(ctx, opts), args[0])
+  const path = await createMigration(migrationsDirOf(ctx, opts), args[0], { transaction: opts.transaction })
   ctx.out.result({ path }, `created ${path}`)
   return ExitCode.OK
 }

@@ -6,7 +6,7 @@
 import type postgres from 'postgres'
 import type { Output } from '../output.js'
 import type { DbTarget } from '../db/url.js'
-import { IGNORE_PATTERN, type MigrationFile } from './files.js'
+import { IGNORE_PATTERN, isPlainSql, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { interrupted } from '../errors.js'
 import { JOURNAL_SCHEMA, withChecksum } from './journal.js'
 import { migrationFailure } from './failure.js'
@@ -36,9 +36,6 @@ export interface Ran {
 
 const MARKER = /^### MIGRATION (.+) \((UP|DOWN)\) ###$/
 
-/** A file node-pg-migrate reads as one SQL migration (not a .js one, nor an .up.sql/.down.sql pair). */
-const plainSql = (f: MigrationFile) => /\.sql$/i.test(f.path) && !/\.(up|down)\.sql$/i.test(f.path)
-
 let sqlEngine: Promise<[typeof import('node-pg-migrate/migration'), typeof import('node-pg-migrate/sqlMigration')]> | undefined
 
 /**
@@ -50,6 +47,18 @@ export function loadSqlEngine() {
   return sqlEngine
 }
 
+type Actions = ReturnType<typeof import('node-pg-migrate/sqlMigration').getActions>
+type Builder = Parameters<Extract<Actions['up'], Function>>[0]
+
+/** node-pg-migrate's actions for the file; for a no-transaction file, told so (pgm.noTransaction()). */
+function actionsOf(file: MigrationFile, getActions: (content: string) => Actions): Actions {
+  const actions = getActions(file.content)
+  if (!runsOutsideTransaction(file)) return actions
+  const outside = (action: Actions['up']) => typeof action !== 'function' ? action
+    : (pgm: Builder) => { pgm.noTransaction(); return action(pgm) }
+  return { up: outside(actions.up) as Actions['up'], down: outside(actions.down) as Actions['down'] }
+}
+
 type Logger = { debug(m: unknown): void; info(m: unknown): void; warn(m: unknown): void; error(m: unknown): void }
 
 /**
@@ -59,14 +68,14 @@ type Logger = { debug(m: unknown): void; info(m: unknown): void; warn(m: unknown
  * glob and jiti along (about 80 ms of a 0.2 s `migrate up`). Other kinds go through the runner.
  */
 async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger): Promise<void> {
-  if (run.plan.every(plainSql)) {
+  if (run.plan.every(isPlainSql)) {
     const [{ Migration }, { getActions }] = await loadSqlEngine()
     const options = { migrationsTable: run.table, migrationsSchema: JOURNAL_SCHEMA, singleTransaction: run.singleTransaction }
     // As node-pg-migrate's runner does it: BEGIN, every file, COMMIT; a failure rolls back (runEngine).
     if (run.singleTransaction) await client.query('BEGIN')
     for (const file of run.plan) {
       if (client.aborted) throw interrupted(run.signal.reason, 'nothing was changed')
-      await new Migration(client as never, file.path, getActions(file.content), options as never, {}, logger as never).apply(run.direction)
+      await new Migration(client as never, file.path, actionsOf(file, getActions), options as never, {}, logger as never).apply(run.direction)
     }
     if (run.singleTransaction) await client.query('COMMIT')
     return
@@ -107,7 +116,12 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     current = { name: m[1], started: Date.now() }
   }
   const text = (msg: unknown) => String(msg)
-  const logger = { debug: (m: unknown) => run.out.debug(text(m)), info, warn: (m: unknown) => run.out.warn(text(m)), error: (m: unknown) => run.out.debug(text(m)) }
+  // node-pg-migrate warns that a no-transaction file is "not wrapped in a transaction": the user
+  // asked for that, so say it plainly and once.
+  const warn = (msg: unknown) => /not wrapped in a transaction/.test(text(msg))
+    ? run.out.info(`${current?.name ?? 'the migration'} runs outside a transaction (todo-db:no-transaction)`)
+    : run.out.warn(text(msg))
+  const logger = { debug: (m: unknown) => run.out.debug(text(m)), info, warn, error: (m: unknown) => run.out.debug(text(m)) }
 
   const onAbort = () => client.abort(run.signal.reason)
   run.signal.addEventListener('abort', onAbort, { once: true })
@@ -122,12 +136,14 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     const kept = run.singleTransaction ? [] : ran
     for (const r of kept) run.out.info(`${run.direction === 'up' ? 'applied' : 'reverted'} ${r.name} before the failure (${r.ms} ms)`)
     const name = current?.name
+    const file = name ? byName.get(name) : undefined
     if (client.aborted) {
       throw interrupted(run.signal.reason, run.singleTransaction ? 'the run was rolled back; the database is as before'
+        : file && runsOutsideTransaction(file) ? `${name} ran outside a transaction and was cancelled: check what it left (an INVALID index, say)`
         : `${name ?? 'the migration'} was rolled back${kept.length ? '' : '; the database is as before'}`)
     }
     throw migrationFailure(e, {
-      cwd: run.cwd, target: run.target, direction: run.direction, name, file: name ? byName.get(name) : undefined,
+      cwd: run.cwd, target: run.target, direction: run.direction, name, file,
       sentText: client.failedText, wholeRun: run.singleTransaction,
     })
   } finally {

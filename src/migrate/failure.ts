@@ -4,7 +4,7 @@ import { relative } from 'node:path'
 import { classifyError } from '../db/connection.js'
 import { TodoDbError } from '../errors.js'
 import type { DbTarget } from '../db/url.js'
-import { lineAndColumn, type MigrationFile } from './files.js'
+import { lineAndColumn, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { isConnectionLost } from './runner-client.js'
 
 /** Where in the file the server's 1-based `position` inside the sent statement points. */
@@ -35,7 +35,10 @@ export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
   const at = f.file && f.sentText ? positionInFile(f.file, f.sentText, position) : undefined
   const loc = at ? `${where}:${at.line}:${at.column}` : where
   const state = base.sqlState ? ` [${base.sqlState}]` : ''
-  const what = isConnectionLost(e)
+  const outside = f.file !== undefined && runsOutsideTransaction(f.file)
+  const what = outside
+    ? `${isConnectionLost(e) ? 'the connection was lost' : `${base.message}${state}`}; it ran outside a transaction (todo-db:no-transaction), so check what it left (an INVALID index, say) before running it again`
+    : isConnectionLost(e)
     ? `the connection to ${f.target.host}:${f.target.port} was lost; the server rolls the ${f.wholeRun ? 'run' : 'migration'} back with the session, nothing of it remains`
     : `${base.message}${state}; ${f.wholeRun ? 'the whole run was rolled back, the database is as before' : 'it was rolled back, nothing of it remains'}`
   return new TodoDbError(`migration ${f.name} (${f.direction}) failed at ${loc}: ${what}`, {

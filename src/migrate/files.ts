@@ -60,6 +60,17 @@ export async function loadMigrationFiles(dir: string): Promise<MigrationFile[]> 
   )
 }
 
+/** A file node-pg-migrate reads as one SQL migration (not a .js one, nor an .up.sql/.down.sql pair). */
+export const isPlainSql = (f: MigrationFile) => /\.sql$/i.test(f.path) && !/\.(up|down)\.sql$/i.test(f.path)
+
+/**
+ * `-- todo-db:no-transaction` on a line of its own: the file runs outside a transaction, for what
+ * PostgreSQL refuses inside one (CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD VALUE before 12).
+ * Like dbmate's `transaction:false` and graphile-migrate's `--! no-transaction`.
+ */
+const NO_TRANSACTION = /^[ \t]*--[ \t]*todo-db:no-transaction[ \t]*$/im
+export const runsOutsideTransaction = (f: MigrationFile) => isPlainSql(f) && NO_TRANSACTION.test(f.content)
+
 /** The SQL one direction of a SQL migration runs, as node-pg-migrate cuts it from the file. */
 export async function sectionSql(file: MigrationFile, direction: 'up' | 'down'): Promise<string | undefined> {
   if (extname(file.path).toLowerCase() !== '.sql') return undefined

@@ -16,7 +16,7 @@ export function formatRun(r: RunResult): string {
 export function formatDryRun(r: DryRunResult): string {
   if (r.migrations.length === 0) return `-- dry run: nothing to ${r.direction === 'up' ? 'apply' : 'revert'}`
   return r.migrations
-    .map((m) => `-- dry run: migrate ${r.direction} ${m.name} (one transaction)\n${m.sql ?? `-- (not a SQL file: its ${r.direction} code is not shown)`}`.trimEnd())
+    .map((m) => `-- dry run: migrate ${r.direction} ${m.name} (${m.transaction ? 'one transaction' : 'outside a transaction'})\n${m.sql ?? `-- (not a SQL file: its ${r.direction} code is not shown)`}`.trimEnd())
     .join('\n\n')
 }
 

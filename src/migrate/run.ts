@@ -4,9 +4,9 @@ import type { Context } from '../context.js'
 import { classifyError, connect, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { Deadline } from '../duration.js'
-import { failed, isTodoDbError } from '../errors.js'
+import { badInput, failed, isTodoDbError } from '../errors.js'
 import { loadSqlEngine, runEngine, type Ran } from './engine.js'
-import { loadMigrationFiles, sectionSql, type MigrationFile } from './files.js'
+import { isPlainSql, loadMigrationFiles, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
 import { ensureJournal, readJournal, recordChecksum } from './journal.js'
 import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
@@ -34,7 +34,7 @@ export interface RunResult {
 export interface DryRunResult {
   direction: Direction
   dryRun: true
-  migrations: { name: string; sql: string | null }[]
+  migrations: { name: string; sql: string | null; transaction: boolean }[]
 }
 
 function choose(inv: Inventory, direction: Direction, selection: Selection): MigrationFile[] {
@@ -48,7 +48,9 @@ function choose(inv: Inventory, direction: Direction, selection: Selection): Mig
 export async function dryRun(ctx: Context, req: RunRequest): Promise<DryRunResult> {
   const files = await loadMigrationFiles(req.settings.dir)
   const plan = choose(await readInventory(ctx, files, req.settings.table), req.direction, req.selection)
-  const migrations = await Promise.all(plan.map(async (f) => ({ name: f.name, sql: (await sectionSql(f, req.direction)) ?? null })))
+  const migrations = await Promise.all(plan.map(async (f) => ({
+    name: f.name, sql: (await sectionSql(f, req.direction)) ?? null, transaction: !runsOutsideTransaction(f),
+  })))
   return { direction: req.direction, dryRun: true, migrations }
 }
 
@@ -57,6 +59,21 @@ async function downSectionsPresent(plan: MigrationFile[]): Promise<void> {
     if (f.path.endsWith('.sql') && (await sectionSql(f, 'down')) === undefined) {
       throw failed(`${f.name} has no "-- Down Migration" section: it cannot be reverted`, { code: 'IRREVERSIBLE', hint: 'nothing was reverted' })
     }
+  }
+}
+
+/** Where a no-transaction file cannot keep its promise, refuse before running anything. */
+function checkOutsideTransaction(plan: MigrationFile[], req: RunRequest): void {
+  const outside = plan.find(runsOutsideTransaction)
+  if (!outside) return
+  if (req.singleTransaction) {
+    throw badInput(`${outside.name} runs outside a transaction (todo-db:no-transaction): it cannot be part of --single-transaction`,
+      'run without --single-transaction', 'USAGE')
+  }
+  // node-pg-migrate's runner, which applies JavaScript migrations, reads SQL files itself and knows no such line.
+  if (!plan.every(isPlainSql)) {
+    throw badInput(`${outside.name} runs outside a transaction (todo-db:no-transaction), which does not work in a run with JavaScript migrations`,
+      `apply up to the migration before it first (todo-db migrate ${req.direction} --to NAME), then the rest`, 'USAGE')
   }
 }
 
@@ -106,6 +123,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
     const inv = inventory(files, await readJournal(conn, settings.table))
     const plan = choose(inv, req.direction, req.selection)
     if (req.direction === 'down') await downSectionsPresent(plan)
+    checkOutsideTransaction(plan, req)
     // Trust on first use: history from before checksums were kept gets today's files' checksums.
     for (const u of inv.unrecorded) {
       await recordChecksum(conn, settings.table, u.name, u.file.checksum)
