@@ -4,6 +4,8 @@
 // do here: roll back before anyone reuses the session, so the lock can be released and nothing
 // of the failing file remains.
 import type postgres from 'postgres'
+import type { MigrationAction } from 'node-pg-migrate/migration'
+import type { MigrationBuilderActions } from 'node-pg-migrate/sqlMigration'
 import type { Output } from '../output.js'
 import type { DbTarget } from '../db/url.js'
 import { IGNORE_PATTERN, isPlainSql, runsOutsideTransaction, type MigrationFile } from './files.js'
@@ -47,16 +49,13 @@ export function loadSqlEngine() {
   return sqlEngine
 }
 
-type Actions = ReturnType<typeof import('node-pg-migrate/sqlMigration').getActions>
-type Builder = Parameters<Extract<Actions['up'], Function>>[0]
-
 /** node-pg-migrate's actions for the file; for a no-transaction file, told so (pgm.noTransaction()). */
-function actionsOf(file: MigrationFile, getActions: (content: string) => Actions): Actions {
+function actionsOf(file: MigrationFile, getActions: (content: string) => MigrationBuilderActions): MigrationBuilderActions {
   const actions = getActions(file.content)
   if (!runsOutsideTransaction(file)) return actions
-  const outside = (action: Actions['up']) => typeof action !== 'function' ? action
-    : (pgm: Builder) => { pgm.noTransaction(); return action(pgm) }
-  return { up: outside(actions.up) as Actions['up'], down: outside(actions.down) as Actions['down'] }
+  const outside = (action?: MigrationAction | false): MigrationAction | false | undefined =>
+    typeof action === 'function' ? (pgm) => { pgm.noTransaction(); return action(pgm) } : action
+  return { up: outside(actions.up), down: outside(actions.down) }
 }
 
 type Logger = { debug(m: unknown): void; info(m: unknown): void; warn(m: unknown): void; error(m: unknown): void }
