@@ -113,7 +113,8 @@ Examples:
   $ todo-db migrate create add-tags
 
 Each file runs in its own transaction (--single-transaction: the whole run in one, so a failure
-or Ctrl-C leaves the database as it was); concurrent runs queue on an advisory lock.
+or Ctrl-C leaves the database as it was); a file with the line "-- todo-db:no-transaction"
+runs outside one, for CREATE INDEX CONCURRENTLY. Concurrent runs queue on an advisory lock.
 up/down need a direct session: with a PgBouncer URL (pgbouncer=true) set DATABASE_URL_UNPOOLED;
 a Neon -pooler host is switched to its direct host. status and --dry-run work through a pooler.
 
