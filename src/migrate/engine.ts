@@ -95,6 +95,13 @@ async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger): 
   })
 }
 
+/** What Ctrl-C left behind, for the one-line message. */
+function leftByInterrupt(run: EngineRun, name: string | undefined, file: MigrationFile | undefined, kept: number): string {
+  if (run.singleTransaction) return 'the run was rolled back; the database is as before'
+  if (file && runsOutsideTransaction(file)) return `${name} ran outside a transaction and was cancelled: check what it left (an INVALID index, say)`
+  return `${name ?? 'the migration'} was rolled back${kept ? '' : '; the database is as before'}`
+}
+
 export async function runEngine(run: EngineRun): Promise<Ran[]> {
   const byName = new Map(run.files.map((f) => [f.name, f]))
   const client = createRunnerClient(run.conn, (text) =>
@@ -136,11 +143,7 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     for (const r of kept) run.out.info(`${run.direction === 'up' ? 'applied' : 'reverted'} ${r.name} before the failure (${r.ms} ms)`)
     const name = current?.name
     const file = name ? byName.get(name) : undefined
-    if (client.aborted) {
-      throw interrupted(run.signal.reason, run.singleTransaction ? 'the run was rolled back; the database is as before'
-        : file && runsOutsideTransaction(file) ? `${name} ran outside a transaction and was cancelled: check what it left (an INVALID index, say)`
-        : `${name ?? 'the migration'} was rolled back${kept.length ? '' : '; the database is as before'}`)
-    }
+    if (client.aborted) throw interrupted(run.signal.reason, leftByInterrupt(run, name, file, kept.length))
     throw migrationFailure(e, {
       cwd: run.cwd, target: run.target, direction: run.direction, name, file,
       sentText: client.failedText, wholeRun: run.singleTransaction,
