@@ -27,6 +27,16 @@ export interface FailureContext {
   wholeRun?: boolean
 }
 
+/** What the failure left in the database, said plainly. */
+function aftermath(f: FailureContext, lost: boolean): string {
+  if (f.file && runsOutsideTransaction(f.file)) {
+    return 'it ran outside a transaction (todo-db:no-transaction), so check what it left (an INVALID index, say) before running it again'
+  }
+  const what = f.wholeRun ? 'run' : 'migration'
+  if (lost) return `the server rolls the ${what} back with the session, nothing of it remains`
+  return f.wholeRun ? 'the whole run was rolled back, the database is as before' : 'it was rolled back, nothing of it remains'
+}
+
 export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
   const base = classifyError(e, f.target)
   if (!f.name) return base
@@ -34,14 +44,9 @@ export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
   const where = f.file ? relative(f.cwd, f.file.path) || f.file.path : f.name
   const at = f.file && f.sentText ? positionInFile(f.file, f.sentText, position) : undefined
   const loc = at ? `${where}:${at.line}:${at.column}` : where
-  const state = base.sqlState ? ` [${base.sqlState}]` : ''
-  const outside = f.file !== undefined && runsOutsideTransaction(f.file)
-  const what = outside
-    ? `${isConnectionLost(e) ? 'the connection was lost' : `${base.message}${state}`}; it ran outside a transaction (todo-db:no-transaction), so check what it left (an INVALID index, say) before running it again`
-    : isConnectionLost(e)
-    ? `the connection to ${f.target.host}:${f.target.port} was lost; the server rolls the ${f.wholeRun ? 'run' : 'migration'} back with the session, nothing of it remains`
-    : `${base.message}${state}; ${f.wholeRun ? 'the whole run was rolled back, the database is as before' : 'it was rolled back, nothing of it remains'}`
-  return new TodoDbError(`migration ${f.name} (${f.direction}) failed at ${loc}: ${what}`, {
+  const lost = isConnectionLost(e)
+  const cause = lost ? `the connection to ${f.target.host}:${f.target.port} was lost` : `${base.message}${base.sqlState ? ` [${base.sqlState}]` : ''}`
+  return new TodoDbError(`migration ${f.name} (${f.direction}) failed at ${loc}: ${cause}; ${aftermath(f, lost)}`, {
     code: base.code === 'DB_ERROR' ? 'MIGRATION_FAILED' : base.code,
     exitCode: base.exitCode,
     hint: base.hint,
