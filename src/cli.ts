@@ -125,24 +125,25 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
       .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
       .option('--migrations-table <name>', 'table that records applied migrations (default: pgmigrations)')
       .option('--lock-timeout <duration>', 'give up waiting for a table lock, or for another run\'s migration lock, after this long (default: timeouts.lock, 10s; 0: wait)')
-  migrationOptions(
+  // up and down: how the chosen migrations commit, or only show them.
+  const applyOptions = (c: Command) =>
+    migrationOptions(c)
+      .option('--single-transaction', 'all or nothing: every migration of this run in one transaction')
+      .option('--dry-run', 'print the SQL that would run; change nothing')
+  applyOptions(
     migrate
       .command('up')
       .description('apply pending migrations, each in its own transaction')
       .argument('[count]', 'apply at most this many')
-      .option('--to <name>', 'apply up to and including this migration')
-      .option('--single-transaction', 'all or nothing: every migration of this run in one transaction')
-      .option('--dry-run', 'print the SQL that would run; change nothing'),
+      .option('--to <name>', 'apply up to and including this migration'),
   ).action(action(lazy('migrate', 'up')))
-  migrationOptions(
+  applyOptions(
     migrate
       .command('down')
       .description('revert applied migrations (default: the last one)')
       .argument('[count]', 'revert this many')
       .option('--to <name>', 'revert down to, but not including, this migration')
-      .option('--all', 'revert every applied migration')
-      .option('--single-transaction', 'all or nothing: every migration of this run in one transaction')
-      .option('--dry-run', 'print the SQL that would run; change nothing'),
+      .option('--all', 'revert every applied migration'),
   ).action(action(lazy('migrate', 'down')))
   migrationOptions(
     migrate.command('status').description('list migrations: applied, pending, drifted (exit 4 on drift)'),
