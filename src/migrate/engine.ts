@@ -49,6 +49,12 @@ export function loadSqlEngine() {
   return sqlEngine
 }
 
+/**
+ * Whether the plan goes through node-pg-migrate's runner: only when a file is not a plain SQL
+ * migration (JavaScript or TypeScript, an .up.sql/.down.sql pair). The runner reads SQL files itself.
+ */
+export const needsRunner = (plan: MigrationFile[]) => !plan.every(isPlainSql)
+
 /** node-pg-migrate's actions for the file; for a no-transaction file, told so (pgm.noTransaction()). */
 function actionsOf(file: MigrationFile, getActions: (content: string) => MigrationBuilderActions): MigrationBuilderActions {
   const actions = getActions(file.content)
@@ -67,7 +73,7 @@ type Logger = { debug(m: unknown): void; info(m: unknown): void; warn(m: unknown
  * glob and jiti along (about 80 ms of a 0.2 s `migrate up`). Other kinds go through the runner.
  */
 async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger): Promise<void> {
-  if (run.plan.every(isPlainSql)) {
+  if (!needsRunner(run.plan)) {
     const [{ Migration }, { getActions }] = await loadSqlEngine()
     const options = { migrationsTable: run.table, migrationsSchema: JOURNAL_SCHEMA, singleTransaction: run.singleTransaction }
     // As node-pg-migrate's runner does it: BEGIN, every file, COMMIT; a failure rolls back (runEngine).

@@ -5,8 +5,8 @@ import { classifyError, connect, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { Deadline } from '../duration.js'
 import { badInput, failed, isTodoDbError } from '../errors.js'
-import { loadSqlEngine, runEngine, type Ran } from './engine.js'
-import { isPlainSql, loadMigrationFiles, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
+import { loadSqlEngine, needsRunner, runEngine, type Ran } from './engine.js'
+import { loadMigrationFiles, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
 import { ensureJournal, readJournal, recordChecksum } from './journal.js'
 import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
@@ -70,8 +70,8 @@ function checkOutsideTransaction(plan: MigrationFile[], req: RunRequest): void {
     throw badInput(`${outside.name} runs outside a transaction (todo-db:no-transaction): it cannot be part of --single-transaction`,
       'run without --single-transaction', 'USAGE')
   }
-  // node-pg-migrate's runner, which applies JavaScript migrations, reads SQL files itself and knows no such line.
-  if (!plan.every(isPlainSql)) {
+  // node-pg-migrate's runner reads SQL files itself and knows no such line.
+  if (needsRunner(plan)) {
     throw badInput(`${outside.name} runs outside a transaction (todo-db:no-transaction), which does not work in a run with JavaScript migrations`,
       `apply up to the migration before it first (todo-db migrate ${req.direction} --to NAME), then the rest`, 'USAGE')
   }

@@ -267,6 +267,7 @@ async function initialise(data: string, paths: LocalPaths, state: LocalState, ou
  */
 async function createCluster(paths: LocalPaths, state: LocalState, signal: AbortSignal, out: Output): Promise<void> {
   const fresh = `${paths.data}.new`
+  const notCreated = () => interrupted(signal.reason, 'the local PostgreSQL was not created')
   const clear = () => {
     rmSync(fresh, { recursive: true, force: true })
     for (const f of readdirSync(paths.dir)) if (f.startsWith('pg-password-')) rmSync(join(paths.dir, f), { force: true })
@@ -274,12 +275,12 @@ async function createCluster(paths: LocalPaths, state: LocalState, signal: Abort
   clear()
   try {
     await initialise(fresh, paths, state, out)
-    if (signal.aborted) throw interrupted(signal.reason, 'the local PostgreSQL was not created')
+    if (signal.aborted) throw notCreated()
     writeState(paths.state, state)
     renameSync(fresh, paths.data)
   } catch (e) {
-    if (signal.aborted) throw interrupted(signal.reason, 'the local PostgreSQL was not created')
-    throw e
+    // initdb killed by the same Ctrl-C fails in its own words: say what the user did instead.
+    throw signal.aborted ? notCreated() : e
   } finally {
     clear()
   }

@@ -12,9 +12,6 @@
 export const Kind = { user: 1, category: 2, todo: 3 } as const
 export type KindName = keyof typeof Kind
 
-/** Largest index an id can hold. */
-export const MAX_INDEX = 2 ** 48 - 1
-
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0')
 
 function prefix(seed: number, kind: KindName): string {
