@@ -138,7 +138,7 @@ declare
   nameless bigint := (select count(*) from users where name is null);
 begin
   if nameless > 0 then
-    raise exception 'cannot revert: % users have no name, and users.name was NOT NULL before this migration', nameless
+    raise exception 'cannot revert: users.name was NOT NULL before this migration (users without a name: %)', nameless
       using errcode = 'not_null_violation', hint = 'give them a name first, e.g. update users set name = split_part(email, ''@'', 1) where name is null';
   end if;
 end

@@ -38,7 +38,7 @@ exec(queries, ns)
 User, Category, Todo, Status, Base = (ns[k] for k in ("User", "Category", "Todo", "Status", "Base"))
 user_by_email, live_todos, refused_field = (ns[k] for k in ("user_by_email", "live_todos", "refused_field"))
 
-from sqlalchemy import Column, Enum, Integer, MetaData, Table, Text, func, insert, select, text  # noqa: E402
+from sqlalchemy import Column, Enum, ForeignKey, Integer, MetaData, Table, Text, func, insert, select, text  # noqa: E402
 from sqlalchemy.dialects.postgresql import UUID  # noqa: E402
 from sqlalchemy.exc import IntegrityError  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
@@ -183,6 +183,39 @@ async def automap_reflection():
         check(tuple(row) == (carol_id, None), "automap: deleting the category through the ORM nulls category_id only")
 
 
+async def without_passive_deletes():
+    """The README's point about passive_deletes=True: a hand-written mapping without it nulls
+    the user's todos' user_id before deleting the user, and the database refuses that.
+    (automap sets passive_deletes itself for ON DELETE CASCADE keys.)"""
+    from sqlalchemy.orm import declarative_base, relationship
+
+    Plain = declarative_base()
+
+    class PlainUser(Plain):
+        __tablename__ = "users"
+        id = Column(UUID(as_uuid=True), primary_key=True)
+        email = Column(Text)
+        todos = relationship("PlainTodo")
+
+    class PlainTodo(Plain):
+        __tablename__ = "todos"
+        id = Column(UUID(as_uuid=True), primary_key=True)
+        user_id = Column(UUID(as_uuid=True), ForeignKey("users.id"))
+        title = Column(Text)
+
+    async with Session() as s:
+        uid = uuid.uuid4()
+        s.add(PlainUser(id=uid, email=f"erin-{tag}@example.com", todos=[PlainTodo(id=uuid.uuid4(), title="t")]))
+        await s.commit()
+        await s.delete(await s.get(PlainUser, uid))
+        try:
+            await s.commit()
+            check(False, "deleting a user without passive_deletes is refused")
+        except IntegrityError as e:
+            await s.rollback()
+            check("not-null" in str(e.orig) and "user_id" in str(e.orig), "without passive_deletes, the ORM nulls todos.user_id first and the database refuses")
+
+
 async def alembic_settings():
     captured = {}
     env = dict(ns, context=types.SimpleNamespace(configure=lambda **kw: captured.update(kw)), connection=None)
@@ -211,6 +244,7 @@ async def main():
         await mapped_models()
         await sqlmodel_snippet()
         await automap_reflection()
+        await without_passive_deletes()
         await alembic_settings()
     finally:
         await engine.dispose()
