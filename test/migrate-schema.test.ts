@@ -302,6 +302,14 @@ describe('todos', () => {
     expect(defs.some((d) => /\(user_id, due_date\)/.test(d))).toBe(true)
     expect(defs.some((d) => /\(user_id, created_at DESC\)/.test(d))).toBe(true)
   })
+  it('deleting a category finds its todos by index (the key on category_id)', async () => {
+    const plan = await sql.begin(async (tx) => {
+      await tx`set local enable_seqscan = off` // an empty table: ask whether an index CAN serve it
+      const rows = await tx`explain update todos set category_id = null where category_id = gen_random_uuid()`
+      throw Object.assign(new Error('rollback'), { plan: rows.map((r) => r['QUERY PLAN']).join('\n') })
+    }).catch((e) => (e as { plan?: string }).plan ?? Promise.reject(e))
+    expect(plan).toMatch(/Index Scan using todos_category_idx on todos|Bitmap Index Scan on todos_category_idx/)
+  })
   it('has an index over every todo led by user_id, for the cascade when a user is deleted', async () => {
     const [{ n }] = await sql`
       select count(*)::int as n from pg_index i
