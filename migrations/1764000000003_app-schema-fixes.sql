@@ -65,9 +65,9 @@ create trigger todos_completed_at_on_status before update of status on todos
 -- (user_id, category_id) -> categories (user_id, id) said so. Its ON DELETE SET NULL (category_id)
 -- was right in the database, but an ORM that reflects the schema (SQLAlchemy automap) maps the
 -- relationship over both columns and keeps both in sync: `todo.category = bobs_category` moved the
--- todo to Bob, and deleting a category through the ORM set todos.user_id to NULL. Reflection
--- cannot see a column list on SET NULL, so no composite key is safe from that; the key itself has
--- to go. Now: a plain foreign key category_id -> categories (id), which any ORM maps to
+-- todo to Bob, and deleting a category through the ORM set todos.user_id to NULL. The ORM syncs
+-- every column of a key it maps, whatever the key does ON DELETE (SET NULL (category_id) included),
+-- so no composite key is safe from that; the key itself has to go. Now: a plain foreign key category_id -> categories (id), which any ORM maps to
 -- category_id alone, and the same-owner rule in triggers, which no ORM maps at all:
 --   - todos: after each INSERT and UPDATE statement, one join over the rows it wrote (transition
 --     tables): set-based like a foreign key check, so a COPY of 300k todos costs one hash join.
