@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli, tempDir } from './helpers/cli.js'
+import { SCHEMA_FILES } from './migrate-fixtures.js'
 
 describe('todo-db init', () => {
   it('creates config, .env.example, .gitignore entry and the migrations folder with the schema', async () => {
@@ -12,7 +13,7 @@ describe('todo-db init', () => {
     const example = readFileSync(join(cwd, '.env.example'), 'utf8')
     for (const v of ['DATABASE_URL=', 'DATABASE_URL_UNPOOLED=', 'NEON_API_KEY=', 'NEON_API_HOST']) expect(example).toContain(v)
     expect(readFileSync(join(cwd, '.gitignore'), 'utf8').split('\n')).toContain('.env')
-    expect(readdirSync(join(cwd, 'migrations')).filter((f) => f.endsWith('.sql'))).toHaveLength(3)
+    expect(readdirSync(join(cwd, 'migrations')).filter((f) => f.endsWith('.sql'))).toHaveLength(SCHEMA_FILES.length)
     expect(r.stdout).toMatch(/Next:\n\s+cp \.env\.example \.env[\s\S]*todo-db migrate up/)
   })
 
@@ -40,7 +41,7 @@ describe('todo-db init', () => {
     const cwd = tempDir()
     const abs = join(tempDir(), 'schema')
     expect((await runCli(['init', '--migrations-dir', abs], { cwd })).code).toBe(0)
-    expect(readdirSync(abs).filter((f) => f.endsWith('.sql'))).toHaveLength(3)
+    expect(readdirSync(abs).filter((f) => f.endsWith('.sql'))).toHaveLength(SCHEMA_FILES.length)
     expect(JSON.parse(readFileSync(join(cwd, '.todo-dbrc.json'), 'utf8')).migrationsDir).toBe(abs)
 
     const empty = tempDir()

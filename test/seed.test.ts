@@ -98,7 +98,7 @@ describe('todo-db seed', () => {
     psql(`comment on index todos_user_status_idx is 'a comment survives'`, bare)
     expect((await seed(seeded, ['--verbose', ...small])).stderr).toMatch(/todos is empty: its indexes and foreign keys are built and checked after the load/)
     expect(schemaDigest(seeded)).toBe(schemaDigest(bare))
-    expect(schemaDigest(seeded)).toMatch(/todos_category_same_user_fk FOREIGN KEY/)
+    expect(schemaDigest(seeded)).toMatch(/todos_category_id_fkey FOREIGN KEY \(category_id\) REFERENCES categories\(id\) ON DELETE SET NULL/)
     expect(() => psql(`insert into todos (user_id, title) values (gen_random_uuid(), 'orphan')`, seeded)).toThrow(/todos_user_id_fkey/)
   })
 

@@ -2,7 +2,9 @@
 // migrations/*.sql applied in order with psql.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { psql } from './db.js'
+import { execFileSync } from 'node:child_process'
+import { bindir } from './cluster.js'
+import { cluster, psql } from './db.js'
 
 export const MIGRATIONS_DIR = resolve(__dirname, '../../migrations')
 
@@ -21,4 +23,16 @@ export function upSections(dir = MIGRATIONS_DIR): string[] {
 
 export function applySchema(database: string): void {
   for (const sql of upSections()) psql(sql, database)
+}
+
+/**
+ * pg_dump --schema-only of a database, without the lines that differ on every run (pg_dump 15.14+
+ * writes a random \restrict key): two dumps are equal exactly when the schemas are.
+ */
+export function schemaDump(database: string): string {
+  const c = cluster()
+  const out = execFileSync(join(bindir(), 'pg_dump'), ['--schema-only', '--no-owner', '-h', c.dir, '-p', String(c.port), '-U', c.user, '-d', database], {
+    encoding: 'utf8',
+  })
+  return out.split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n')
 }
