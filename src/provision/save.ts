@@ -1,6 +1,6 @@
 // Where provisioned URLs end up: the env file (0600), and .gitignore entries so they stay out of git.
 import { isAbsolute, relative, resolve } from 'node:path'
-import { readEnvValue, writeEnvFile, type EnvFileChange, type EnvUpdates } from './envfile.js'
+import { envFileTarget, readEnvValue, writeEnvFile, type EnvFileChange, type EnvUpdates } from './envfile.js'
 import { ensureGitignored, type GitignoreChange } from '../gitignore.js'
 
 export interface Saved {
@@ -8,6 +8,17 @@ export interface Saved {
   gitignore: { change: GitignoreChange; added: string[] }
   /** Why the next command may not see what was written. */
   warnings: string[]
+}
+
+/** Exit 3 now, before a server is made, when the env file could not be written at the end. */
+export function checkEnvFile(cwd: string, envFile: string): void {
+  envFileTarget(resolve(cwd, envFile))
+}
+
+/** A path for messages: relative when inside the project. */
+function shown(cwd: string, path: string): string {
+  const rel = relative(cwd, path)
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
 }
 
 /**
@@ -29,7 +40,8 @@ export function saveUrls(cwd: string, envFile: string, updates: EnvUpdates, env:
   const inProject = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
   const gitignore = ensureGitignored(cwd, [...(inProject ? [rel.split('\\').join('/')] : []), ...alsoIgnore])
   const change = writeEnvFile(path, updates)
-  return { envFile: { ...change, path: inProject ? rel : path }, gitignore, warnings }
+  const target = change.target === undefined ? {} : { target: shown(cwd, change.target) }
+  return { envFile: { ...change, path: shown(cwd, path), ...target }, gitignore, warnings }
 }
 
 /**
