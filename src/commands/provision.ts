@@ -1,6 +1,6 @@
 // todo-db provision: flags -> a Neon project/branch or a local server -> URLs in the env file.
 import type { Context } from '../context.js'
-import { parseDeadline } from '../duration.js'
+import { parseDeadline, type Deadline } from '../duration.js'
 import { badInput } from '../errors.js'
 import { checkEnvFile, forgetUrls, saveUrls, type Saved } from '../provision/save.js'
 
@@ -98,6 +98,15 @@ async function runDeleteBranch(ctx: Context, o: ProvisionOptions): Promise<void>
 }
 
 async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
+  const { withLocalLock } = await import('../provision/local-lock.js')
+  const { localPaths } = await import('../provision/local-state.js')
+  const deadline = parseDeadline(o.timeout, '--timeout')
+  // One run at a time per project, .env written included; the next finds what this one made.
+  const lock = { paths: localPaths(ctx.cwd), deadline, signal: ctx.signal, out: ctx.out, create: !o.stop && !o.destroy }
+  return withLocalLock(lock, () => runLocalLocked(ctx, o, deadline))
+}
+
+async function runLocalLocked(ctx: Context, o: ProvisionOptions, deadline: Deadline): Promise<void> {
   const local = await import('../provision/local.js')
   if (o.stop) {
     const r = await local.stopLocal(ctx.cwd)
@@ -114,7 +123,6 @@ async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
         (envRemoved.length ? `; removed DATABASE_URL from ${o.envFile}` : ''))
     return
   }
-  const deadline = parseDeadline(o.timeout, '--timeout')
   const s = await local.provisionLocal({ cwd: ctx.cwd, database: o.database, deadline, signal: ctx.signal, out: ctx.out })
   // A direct server has no pooler: a DATABASE_URL_UNPOOLED left from Neon would point elsewhere.
   const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, ctx.env, [`${local.LOCAL_DIR}/`])
