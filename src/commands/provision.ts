@@ -3,6 +3,7 @@ import type { Context } from '../context.js'
 import { parseDeadline, type Deadline } from '../duration.js'
 import { badInput } from '../errors.js'
 import { checkEnvFile, forgetUrls, saveUrls, type Saved } from '../provision/save.js'
+import { parseUrlFormat, type UrlFormat } from '../provision/url-format.js'
 
 export interface ProvisionOptions {
   local?: boolean
@@ -21,6 +22,7 @@ export interface ProvisionOptions {
   apiHost?: string
   org?: string
   timeout: string
+  urlFormat?: string
 }
 
 function checkFlags(o: ProvisionOptions): void {
@@ -71,7 +73,7 @@ async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
     spinner.stop()
   }
   for (const note of p.notes) ctx.out.warn(note)
-  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: p.pooledUri, DATABASE_URL_UNPOOLED: p.directUri }, ctx.env)
+  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: p.pooledUri, DATABASE_URL_UNPOOLED: p.directUri }, ctx.env, [], urlFormat(ctx, o))
   for (const w of saved.warnings) ctx.out.warn(w)
   const host = new URL(p.directUri).hostname
   const pooledHost = new URL(p.pooledUri).hostname
@@ -125,7 +127,7 @@ async function runLocalLocked(ctx: Context, o: ProvisionOptions, deadline: Deadl
   }
   const s = await local.provisionLocal({ cwd: ctx.cwd, database: o.database, deadline, signal: ctx.signal, out: ctx.out })
   // A direct server has no pooler: a DATABASE_URL_UNPOOLED left from Neon would point elsewhere.
-  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, ctx.env, [`${local.LOCAL_DIR}/`])
+  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, ctx.env, [`${local.LOCAL_DIR}/`], urlFormat(ctx, o))
   for (const w of saved.warnings) ctx.out.warn(w)
   const { url: _url, ...shown } = s
   const what = s.created ? 'created and started' : s.started ? 'started' : 'already running'
@@ -135,6 +137,12 @@ async function runLocalLocked(ctx: Context, o: ProvisionOptions, deadline: Deadl
     `wrote    ${wrote(saved)}`,
     'stop it with todo-db provision --local --stop; delete it with --destroy',
   ].join('\n'))
+}
+
+/** The driver whose URL form goes to the env file: --url-format, else TODO_DB_URL_FORMAT or the config. */
+function urlFormat(ctx: Context, o: ProvisionOptions): UrlFormat {
+  if (o.urlFormat !== undefined) return parseUrlFormat(o.urlFormat, '--url-format')
+  return parseUrlFormat(ctx.config.provision.urlFormat, 'provision.urlFormat (config file or TODO_DB_URL_FORMAT)')
 }
 
 /** --dotenv is --env-file under a name Node does not intercept (see src/cli.ts). */
@@ -148,6 +156,7 @@ export async function run(ctx: Context, flags: ProvisionOptions): Promise<void> 
   const opts = withEnvFile(flags)
   checkFlags(opts)
   checkEnvFile(ctx.cwd, opts.envFile)
+  urlFormat(ctx, opts)
   if (opts.local) return runLocal(ctx, opts)
   if (opts.deleteBranch) return runDeleteBranch(ctx, opts)
   return runNeon(ctx, opts)

@@ -2,10 +2,13 @@
 import { isAbsolute, relative, resolve } from 'node:path'
 import { envFileTarget, readEnvValue, writeEnvFile, type EnvFileChange, type EnvUpdates } from './envfile.js'
 import { ensureGitignored, type GitignoreChange } from '../gitignore.js'
+import { formatDatabaseUrl, URL_FORMATS, type UrlFormat } from './url-format.js'
 
 export interface Saved {
   envFile: EnvFileChange
   gitignore: { change: GitignoreChange; added: string[] }
+  /** The driver whose URL form was written. */
+  urlFormat: UrlFormat
   /** Why the next command may not see what was written. */
   warnings: string[]
 }
@@ -22,10 +25,12 @@ function shown(cwd: string, path: string): string {
 }
 
 /**
- * Writes the keys to the env file and makes sure git ignores it (and `alsoIgnore`). `env` is what
+ * Writes the URLs to the env file, in the form `format` names, and makes sure git ignores it (and
+ * `alsoIgnore`). `env` is what
  * commands see (the real environment over ./.env): a key set there wins over anything written here.
  */
-export function saveUrls(cwd: string, envFile: string, updates: EnvUpdates, env: NodeJS.ProcessEnv, alsoIgnore: string[] = []): Saved {
+export function saveUrls(cwd: string, envFile: string, urls: EnvUpdates, env: NodeJS.ProcessEnv, alsoIgnore: string[] = [], format: UrlFormat = 'libpq'): Saved {
+  const updates = Object.fromEntries(Object.entries(urls).map(([k, v]) => [k, v === undefined ? v : formatDatabaseUrl(v, format)]))
   const path = resolve(cwd, envFile)
   const rel = relative(cwd, path)
   const warnings: string[] = []
@@ -41,7 +46,7 @@ export function saveUrls(cwd: string, envFile: string, updates: EnvUpdates, env:
   const gitignore = ensureGitignored(cwd, [...(inProject ? [rel.split('\\').join('/')] : []), ...alsoIgnore])
   const change = writeEnvFile(path, updates)
   const target = change.target === undefined ? {} : { target: shown(cwd, change.target) }
-  return { envFile: { ...change, path: shown(cwd, path), ...target }, gitignore, warnings }
+  return { envFile: { ...change, path: shown(cwd, path), ...target }, gitignore, urlFormat: format, warnings }
 }
 
 /**
@@ -50,7 +55,8 @@ export function saveUrls(cwd: string, envFile: string, updates: EnvUpdates, env:
  */
 export function forgetUrls(cwd: string, envFile: string, urls: (string | undefined)[]): string[] {
   const path = resolve(cwd, envFile)
-  const gone = new Set(urls.filter((u): u is string => !!u))
+  // In whichever driver's form it was written.
+  const gone = new Set(urls.filter((u): u is string => !!u).flatMap((u) => URL_FORMATS.map((f) => formatDatabaseUrl(u, f))))
   const keys = ['DATABASE_URL', 'DATABASE_URL_UNPOOLED'].filter((k) => {
     const value = readEnvValue(path, k)
     return value !== undefined && gone.has(value)
