@@ -116,7 +116,7 @@ export function envFileTarget(path: string): { real: string; linked: boolean; ex
  * a file. The temporary name is random and created exclusively (O_EXCL, which also refuses to follow
  * a symbolic link), so nobody can plant a link there to have the secret written elsewhere.
  */
-function replaceFile(path: string, text: string): void {
+export function replaceFile(path: string, text: string): void {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`)
   const fd = openSync(temp, 'wx', 0o600)
   try {

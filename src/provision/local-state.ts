@@ -1,7 +1,8 @@
 // Where the local server lives in the project, and what we keep to reach it again.
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { registerSecret } from '../errors.js'
+import { replaceFile } from './envfile.js'
 
 export const LOCAL_DIR = '.todo-db'
 export const LOCAL_USER = 'postgres'
@@ -47,7 +48,7 @@ export function readState(path: string): LocalState | undefined {
   }
 }
 
+/** Like the env file: 0600, whole or not at all, never through a link planted beside it. */
 export function writeState(path: string, s: LocalState): void {
-  writeFileSync(path, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 })
-  chmodSync(path, 0o600)
+  replaceFile(path, JSON.stringify(s, null, 2) + '\n')
 }
