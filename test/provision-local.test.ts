@@ -193,6 +193,25 @@ describe('todo-db provision --local, concurrent runs', () => {
   })
 })
 
+describe('todo-db provision --local, waiting for another run', () => {
+  it('answers SIGINT while it waits: exit 130, nothing made, the other run\'s lock left alone', async () => {
+    const dir = tempDir('todo-db-local-waitint-')
+    mkdirSync(join(dir, '.todo-db'), { mode: 0o711 })
+    writeFileSync(join(dir, '.todo-db', 'lock'), `${process.pid}\n`)
+    const r = await runCli(['provision', '--local'], {
+      cwd: dir,
+      onSpawn: (child) => child.stderr?.on('data', (d: Buffer) => {
+        if (String(d).includes('waiting for another')) child.kill('SIGINT')
+      }),
+    })
+    expect(r.code, r.stderr).toBe(130)
+    expect(r.stderr).toMatch(/\nerror: interrupted: nothing was changed\n$/)
+    expect(readdirSync(join(dir, '.todo-db'))).toEqual(['lock'])
+    expect(readFileSync(join(dir, '.todo-db', 'lock'), 'utf8')).toBe(`${process.pid}\n`)
+    expect(existsSync(join(dir, '.env'))).toBe(false)
+  })
+})
+
 describe('todo-db provision --local, the env file', () => {
   it('a .env that is a directory is exit 3 in one line before any server is made', async () => {
     const dir = tempDir('todo-db-local-envdir-')
