@@ -197,6 +197,7 @@ Examples:
     // Node itself exits ("node: x: not found") when a script's own argv names a missing --env-file
     // (nodejs/node#54232), so a new env file needs a flag of another name.
     .option('--dotenv <path>', 'the same as --env-file, also for a file that does not exist yet')
+    .option('--url-format <driver>', 'DATABASE_URL as this driver takes it: libpq (default), psycopg, sqlalchemy+psycopg, sqlalchemy+asyncpg, asyncpg, node-postgres')
     .option('--api-key <key>', 'Neon API key (default: $NEON_API_KEY)')
     .option('--api-host <url>', 'Neon API base URL (default: $NEON_API_HOST or https://console.neon.tech/api/v2)')
     .option('--org <id>', 'Neon organization of the project (default: $NEON_ORG_ID; a personal API key may need it)')

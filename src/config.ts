@@ -21,6 +21,10 @@ export interface Config {
     categories: number
     todos: number
   }
+  provision: {
+    /** The driver whose URL form provision writes (src/provision/url-format.ts). */
+    urlFormat: string
+  }
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -28,6 +32,7 @@ export const DEFAULT_CONFIG: Config = {
   migrationsTable: 'pgmigrations',
   timeouts: { connect: '30s', lock: '10s', statement: '0' },
   seed: { seed: 42, users: 5, categories: 3, todos: 50 },
+  provision: { urlFormat: 'libpq' },
 }
 
 export const CONFIG_MODULE = 'todo-db'
@@ -88,6 +93,7 @@ function mergeConfig(base: Config, raw: unknown, filepath: string): Config {
     migrationsTable: r.migrationsTable ?? base.migrationsTable,
     timeouts: { ...base.timeouts, ...(r.timeouts ?? {}) },
     seed: { ...base.seed, ...(r.seed ?? {}) },
+    provision: { ...base.provision, ...(r.provision ?? {}) },
   }
 }
 
@@ -101,10 +107,11 @@ export const CONFIG_ENV: Record<string, (c: Config, value: string) => void> = {
   TODO_DB_CONNECT_TIMEOUT: (c, v) => void (c.timeouts.connect = v),
   TODO_DB_LOCK_TIMEOUT: (c, v) => void (c.timeouts.lock = v),
   TODO_DB_STATEMENT_TIMEOUT: (c, v) => void (c.timeouts.statement = v),
+  TODO_DB_URL_FORMAT: (c, v) => void (c.provision.urlFormat = v),
 }
 
 export function withEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config {
-  const out: Config = { ...config, timeouts: { ...config.timeouts }, seed: { ...config.seed } }
+  const out: Config = { ...config, timeouts: { ...config.timeouts }, seed: { ...config.seed }, provision: { ...config.provision } }
   for (const [name, apply] of Object.entries(CONFIG_ENV)) {
     const value = env[name]
     if (value !== undefined && value.trim() !== '') apply(out, value.trim())

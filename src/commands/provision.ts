@@ -1,8 +1,9 @@
 // todo-db provision: flags -> a Neon project/branch or a local server -> URLs in the env file.
 import type { Context } from '../context.js'
-import { parseDeadline } from '../duration.js'
+import { parseDeadline, type Deadline } from '../duration.js'
 import { badInput } from '../errors.js'
-import { forgetUrls, saveUrls, type Saved } from '../provision/save.js'
+import { checkEnvFile, forgetUrls, saveUrls, type Saved } from '../provision/save.js'
+import { parseUrlFormat, type UrlFormat } from '../provision/url-format.js'
 
 export interface ProvisionOptions {
   local?: boolean
@@ -21,6 +22,7 @@ export interface ProvisionOptions {
   apiHost?: string
   org?: string
   timeout: string
+  urlFormat?: string
 }
 
 function checkFlags(o: ProvisionOptions): void {
@@ -40,7 +42,8 @@ function checkFlags(o: ProvisionOptions): void {
 /** What the env file and .gitignore got, e.g. ".env (created): DATABASE_URL (pooled); .gitignore: added .env". */
 const wrote = (saved: Saved, labels: Record<string, string> = {}) => {
   const keys = saved.envFile.set.map((k) => (labels[k] ? `${k} (${labels[k]})` : k))
-  const parts = [`${saved.envFile.path} (${saved.envFile.created ? 'created' : 'updated'}): ${keys.join(', ') || 'already up to date'}`]
+  const file = saved.envFile.target ? `${saved.envFile.path} -> ${saved.envFile.target}` : saved.envFile.path
+  const parts = [`${file} (${saved.envFile.created ? 'created' : 'updated'}): ${keys.join(', ') || 'already up to date'}`]
   if (saved.envFile.removed.length) parts.push(`removed ${saved.envFile.removed.join(', ')}`)
   if (saved.gitignore.added.length) parts.push(`.gitignore: added ${saved.gitignore.added.join(', ')}`)
   return parts.join('; ')
@@ -70,7 +73,7 @@ async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
     spinner.stop()
   }
   for (const note of p.notes) ctx.out.warn(note)
-  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: p.pooledUri, DATABASE_URL_UNPOOLED: p.directUri }, ctx.env)
+  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: p.pooledUri, DATABASE_URL_UNPOOLED: p.directUri }, ctx.env, [], urlFormat(ctx, o))
   for (const w of saved.warnings) ctx.out.warn(w)
   const host = new URL(p.directUri).hostname
   const pooledHost = new URL(p.pooledUri).hostname
@@ -97,6 +100,15 @@ async function runDeleteBranch(ctx: Context, o: ProvisionOptions): Promise<void>
 }
 
 async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
+  const { withLocalLock } = await import('../provision/local-lock.js')
+  const { localPaths } = await import('../provision/local-state.js')
+  const deadline = parseDeadline(o.timeout, '--timeout')
+  // One run at a time per project, .env written included; the next finds what this one made.
+  const lock = { paths: localPaths(ctx.cwd), deadline, signal: ctx.signal, out: ctx.out, create: !o.stop && !o.destroy }
+  return withLocalLock(lock, () => runLocalLocked(ctx, o, deadline))
+}
+
+async function runLocalLocked(ctx: Context, o: ProvisionOptions, deadline: Deadline): Promise<void> {
   const local = await import('../provision/local.js')
   if (o.stop) {
     const r = await local.stopLocal(ctx.cwd)
@@ -113,10 +125,9 @@ async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
         (envRemoved.length ? `; removed DATABASE_URL from ${o.envFile}` : ''))
     return
   }
-  const deadline = parseDeadline(o.timeout, '--timeout')
   const s = await local.provisionLocal({ cwd: ctx.cwd, database: o.database, deadline, signal: ctx.signal, out: ctx.out })
   // A direct server has no pooler: a DATABASE_URL_UNPOOLED left from Neon would point elsewhere.
-  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, ctx.env, [`${local.LOCAL_DIR}/`])
+  const saved = saveUrls(ctx.cwd, o.envFile, { DATABASE_URL: s.url, DATABASE_URL_UNPOOLED: undefined }, ctx.env, [`${local.LOCAL_DIR}/`], urlFormat(ctx, o))
   for (const w of saved.warnings) ctx.out.warn(w)
   const { url: _url, ...shown } = s
   const what = s.created ? 'created and started' : s.started ? 'started' : 'already running'
@@ -126,6 +137,12 @@ async function runLocal(ctx: Context, o: ProvisionOptions): Promise<void> {
     `wrote    ${wrote(saved)}`,
     'stop it with todo-db provision --local --stop; delete it with --destroy',
   ].join('\n'))
+}
+
+/** The driver whose URL form goes to the env file: --url-format, else TODO_DB_URL_FORMAT or the config. */
+function urlFormat(ctx: Context, o: ProvisionOptions): UrlFormat {
+  if (o.urlFormat !== undefined) return parseUrlFormat(o.urlFormat, '--url-format')
+  return parseUrlFormat(ctx.config.provision.urlFormat, 'provision.urlFormat (config file or TODO_DB_URL_FORMAT)')
 }
 
 /** --dotenv is --env-file under a name Node does not intercept (see src/cli.ts). */
@@ -138,6 +155,8 @@ function withEnvFile(o: ProvisionOptions): ProvisionOptions {
 export async function run(ctx: Context, flags: ProvisionOptions): Promise<void> {
   const opts = withEnvFile(flags)
   checkFlags(opts)
+  checkEnvFile(ctx.cwd, opts.envFile)
+  urlFormat(ctx, opts)
   if (opts.local) return runLocal(ctx, opts)
   if (opts.deleteBranch) return runDeleteBranch(ctx, opts)
   return runNeon(ctx, opts)
