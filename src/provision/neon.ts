@@ -125,6 +125,9 @@ async function connectionUri(api: NeonApi, projectId: string, branchId: string, 
   return uri
 }
 
+/** Neon wants RFC 3339 with "precision up to seconds". */
+const neonTime = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+
 const doubtful = (e: unknown): e is TodoDbError =>
   isTodoDbError(e) && (e.code === 'API_UNCERTAIN' || (e.code === 'API_BAD_ANSWER'))
 
@@ -214,8 +217,7 @@ export async function provisionNeon(api: NeonApi, t: NeonTarget): Promise<NeonPr
     const parent = t.parent ? byName(branches, t.parent) : main
     if (!parent) throw badInput(`no branch "${t.parent}" in Neon project ${project.name} to branch from`, 'check --parent', 'PARENT_NOT_FOUND')
     parentName = parent.name
-    // Neon wants seconds precision (RFC 3339, "precision up to seconds").
-    const expires_at = t.expiresAt ? t.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined
+    const expires_at = t.expiresAt ? neonTime(t.expiresAt) : undefined
     const res = await lookAgainOnDoubt(() => api.call(`create branch ${t.branch}`, (c, p) =>
       c.createProjectBranch(projectId, { branch: { name: t.branch, parent_id: parent.id, ...(expires_at ? { expires_at } : {}) }, endpoints: [{ type: READ_WRITE }] }, p),
     { shape: shapes.branchCreated, write: true }), async () => byName(await listBranchesOf(api, projectId), t.branch!))
@@ -233,8 +235,15 @@ export async function provisionNeon(api: NeonApi, t: NeonTarget): Promise<NeonPr
   if (!branchCreated && t.parent && t.parent !== parentName) {
     notes.push(`branch ${branch.name} exists already${parentName ? ` (from ${parentName})` : ''}: --parent ${t.parent} was not used`)
   }
-  if (!branchCreated && t.expiresAt && !t.resetFromParent) {
-    notes.push(`branch ${branch.name} exists already: --expires-in was not applied${branch.expires_at ? ` (it expires at ${branch.expires_at})` : ''}`)
+  if (!branchCreated && t.expiresAt) {
+    // Every run pushes the expiry out (a CI job on each push to the pull request): a branch expires
+    // that long after it was last provisioned. Setting the same value twice is harmless.
+    const expiresAt = neonTime(t.expiresAt)
+    const b = branch
+    const res = await api.call(`set the expiry of branch ${b.name}`, (c, p) =>
+      c.updateProjectBranch(projectId, b.id, { branch: { expires_at: expiresAt } }, p), { shape: shapes.branchOperations, write: true })
+    await api.waitFor(projectId, res.operations)
+    branch = res.branch
   }
   let reset = false
   if (t.resetFromParent && !branchCreated) {
