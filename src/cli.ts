@@ -218,7 +218,7 @@ Exit codes:
   0  done
   1  the Neon API refused (bad key, quota, conflict: its message is shown), or the local server failed
   2  the Neon API unreachable, or not done within --timeout
-  3  bad input: flags, no NEON_API_KEY`)
+  3  bad input: flags, no NEON_API_KEY, several organizations to choose from (--org)`)
     .action(action(lazy('provision')))
   provision
     .command('list')

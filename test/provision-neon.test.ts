@@ -1,7 +1,7 @@
 // provision against the Neon API as it really behaves (issue 10): organisations, retries that cannot
 // duplicate, every operation state, malformed answers, connection URIs as Neon writes them. Each
 // fake here is held to Neon's OpenAPI spec (afterEach), and the spec checker itself is tested first.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -212,6 +212,16 @@ describe('malformed answers', () => {
       expect(count(f, 'POST', /.*/, n)).toBe(0)
     })
   }
+
+  it('a connection URI that is not a postgresql:// URL: exit 1 naming the call, no env file', async () => {
+    const p = f.addProject(projectName())
+    f.failNext(200, 1, { all: true, raw: '{"uri": "ep-cool-123456-pooler.us-east-2.aws.neon.tech"}', match: /connection_uri$/ })
+    const cwd = tempDir()
+    const r = await run(f, ['provision', '--project', p.name], { cwd })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^error: Neon API, get the pooled connection URI: unexpected answer \("uri": not a postgresql:\/\/ URL\)/)
+    expect(existsSync(join(cwd, '.env'))).toBe(false)
+  })
 
   it('a create answer it cannot read: looks again, finds what was made, never makes it twice', async () => {
     const name = projectName()

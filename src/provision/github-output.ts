@@ -5,7 +5,7 @@
 // prints unredacted on purpose; without it GitHub would log the URLs in the clear wherever a later
 // step echoes them.
 import { appendFileSync } from 'node:fs'
-import { badInput } from '../errors.js'
+import { badInput, failed } from '../errors.js'
 
 export interface GithubOutputs {
   branch_id: string
@@ -34,6 +34,10 @@ export function writeGithubOutputs(file: string, outputs: GithubOutputs, passwor
     if (/[\r\n]/.test(v!)) throw new Error(`output ${k} holds a line break`)
     return `${k}=${v}\n`
   })
-  appendFileSync(file, lines.join(''))
+  try {
+    appendFileSync(file, lines.join(''))
+  } catch (e) {
+    throw failed(`--github-output: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { code: 'GITHUB_OUTPUT' })
+  }
   return Object.keys(outputs).filter((k) => outputs[k as keyof GithubOutputs] !== undefined)
 }

@@ -64,6 +64,7 @@ export const shapes = {
   endpointList: obj({ endpoints: list(endpoint) }),
   endpointCreated: obj({ endpoint, operations }),
   operation: obj({ operation }),
-  connectionUri: obj({ uri: 'string' }),
+  // The URI goes into the env file and is read back by every command: it must be a PostgreSQL URL.
+  connectionUri: obj({ uri: (u) => (typeof u === 'string' && /^postgres(ql)?:\/\/[^/?#]+@[^/?#]+/.test(u) && URL.canParse(u) ? undefined : 'not a postgresql:// URL') }),
   organizations: obj({ organizations: list(obj({ id: 'string', name: 'string' })) }),
 }
