@@ -108,14 +108,16 @@ describe('retries that cannot duplicate', () => {
   })
 
   it('no sequence of injected 5xx and cut answers makes two projects or two branches of one name', async () => {
-    const sequences: Array<Array<[number, RegExp]>> = [
-      [[502, /^POST \/projects$/], [504, /^POST \/projects\/[^/]+\/branches$/]],
-      [[500, /^POST \/projects$/], [500, /^POST \/projects$/]],
-      [[502, /^POST \/projects\/[^/]+\/branches$/], [502, /^GET \/projects\/[^/]+\/branches$/]],
+    // [status, request, after the side effect?]
+    const sequences: Array<Array<[number, RegExp, boolean]>> = [
+      [[502, /^POST \/projects$/, true], [504, /^POST \/projects\/[^/]+\/branches$/, true]],
+      [[500, /^POST \/projects$/, true], [500, /^POST \/projects$/, true]],
+      [[502, /^POST \/projects$/, false], [502, /^POST \/projects\/[^/]+\/branches$/, false]],
+      [[502, /^POST \/projects\/[^/]+\/branches$/, true], [502, /^GET \/projects\/[^/]+\/branches$/, true]],
     ]
     for (const seq of sequences) {
       const name = projectName()
-      for (const [status, match] of seq) f.failNext(status, 1, { match, all: true })
+      for (const [status, match, after] of seq) f.failNext(status, 1, { match, all: true, after })
       const r = await run(f, ['provision', '--project', name, '--branch', 'pr-1'])
       f.clearFaults()
       // Whether the run ends 0 or asks to be run again, the next run completes, and nothing is doubled.
@@ -125,6 +127,17 @@ describe('retries that cannot duplicate', () => {
       expect(projects).toHaveLength(1)
       expect(projects[0].branches.filter((b) => b.name === 'pr-1')).toHaveLength(1)
     }
+  })
+
+  it('a 502 after the branch was deleted: looks again, and gone is done', async () => {
+    const p = f.addProject(projectName(), { branches: ['pr-9'] })
+    const n = f.requests.length
+    f.failNext(502, 1, { match: /^DELETE / })
+    const r = await run(f, ['provision', '--project', p.name, '--delete-branch', 'pr-9', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, deleted: { name: 'pr-9' } })
+    expect(count(f, 'DELETE', /.*/, n)).toBe(1)
+    expect(p.branches.map((b) => b.name)).toEqual(['main'])
   })
 
   it('retries a POST on 503 (the spec: always safe) and never on 500 without looking first', async () => {
