@@ -192,7 +192,10 @@ Examples:
     .option('--region <id>', 'Neon region for a new project, e.g. aws-us-east-2')
     .option('--role <name>', 'Neon database role (default: neondb_owner)')
     .option('--database <name>', 'database name (default: neondb on Neon, todo locally)')
-    .option('--delete-branch <name>', 'delete a Neon branch (never the default one)')
+    .option('--delete-branch <name>', 'delete a Neon branch (never the default one; one already gone is done)')
+    .option('--expires-in <duration>', 'a new --branch is deleted by Neon after this long, e.g. 7d, 12h')
+    .option('--reset-from-parent', "give --branch its parent's current data (Neon's branch restore); never the default branch")
+    .option('--github-output', 'in GitHub Actions: branch_id, db_url, db_url_pooled... as step outputs, the password masked')
     .option('--env-file <path>', 'file to write DATABASE_URL and DATABASE_URL_UNPOOLED to', '.env')
     // Node itself exits ("node: x: not found") when a script's own argv names a missing --env-file
     // (nodejs/node#54232), so a new env file needs a flag of another name.
@@ -209,12 +212,14 @@ Examples:
   $ todo-db provision --branch dev-x && todo-db migrate up && todo-db seed && todo-db health
   $ todo-db provision list --project todo --json
   $ todo-db provision --project todo --delete-branch dev-alice
+  $ todo-db provision --branch preview/pr-42 --expires-in 7d --github-output
+  $ todo-db provision --branch dev-alice --reset-from-parent
 
 Exit codes:
   0  done
   1  the Neon API refused (bad key, quota, conflict: its message is shown), or the local server failed
   2  the Neon API unreachable, or not done within --timeout
-  3  bad input: flags, no NEON_API_KEY`)
+  3  bad input: flags, no NEON_API_KEY, several organizations to choose from (--org)`)
     .action(action(lazy('provision')))
   provision
     .command('list')

@@ -23,19 +23,25 @@ export interface ProvisionOptions {
   org?: string
   timeout: string
   urlFormat?: string
+  expiresIn?: string
+  resetFromParent?: boolean
+  githubOutput?: boolean
 }
 
 function checkFlags(o: ProvisionOptions): void {
   for (const k of ['project', 'branch', 'parent', 'region', 'role', 'database', 'deleteBranch'] as const) {
     if (o[k] !== undefined && o[k]!.trim() === '') throw badInput(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} is empty`, 'give it a name', 'USAGE')
   }
-  const neonOnly = (['branch', 'parent', 'region', 'role', 'deleteBranch', 'apiKey', 'apiHost', 'org'] as const).filter((k) => o[k] !== undefined)
+  const neonOnly = (['branch', 'parent', 'region', 'role', 'deleteBranch', 'apiKey', 'apiHost', 'org', 'expiresIn', 'resetFromParent', 'githubOutput'] as const).filter((k) => o[k] !== undefined)
   const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
   if (o.local && neonOnly.length) throw badInput(`--local cannot be combined with ${neonOnly.map(flag).join(', ')}`, 'those flags are for Neon', 'USAGE')
   if ((o.stop || o.destroy) && !o.local) throw badInput(`${o.stop ? '--stop' : '--destroy'} works with --local only`, 'todo-db provision --local --stop', 'USAGE')
   if (o.stop && o.destroy) throw badInput('--stop and --destroy together: --destroy stops the server too', undefined, 'USAGE')
-  if (o.deleteBranch && (o.branch || o.parent || o.region)) {
-    throw badInput('--delete-branch cannot be combined with --branch, --parent or --region', undefined, 'USAGE')
+  if (o.deleteBranch && (o.branch || o.parent || o.region || o.expiresIn || o.resetFromParent || o.githubOutput)) {
+    throw badInput('--delete-branch cannot be combined with --branch, --parent, --region, --expires-in, --reset-from-parent or --github-output', undefined, 'USAGE')
+  }
+  if ((o.expiresIn || o.resetFromParent) && !o.branch) {
+    throw badInput(`${o.expiresIn ? '--expires-in' : '--reset-from-parent'} needs --branch`, 'the default branch neither expires nor has a parent', 'USAGE')
   }
 }
 
@@ -56,6 +62,10 @@ async function neonApi(ctx: Context, o: ProvisionOptions) {
 }
 
 async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
+  const { parseExpiresIn } = await import('../provision/expiry.js')
+  const expiresAt = o.expiresIn !== undefined ? parseExpiresIn(o.expiresIn) : undefined
+  const gh = o.githubOutput ? await import('../provision/github-output.js') : undefined
+  const githubFile = gh?.githubOutputFile(ctx.env)
   const api = await neonApi(ctx, o)
   const { provisionNeon, NEON_DEFAULT_DATABASE, NEON_DEFAULT_ROLE } = await import('../provision/neon.js')
   const spinner = await ctx.out.spinner(`Neon: project ${o.project}${o.branch ? `, branch ${o.branch}` : ''}`)
@@ -68,6 +78,8 @@ async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
       region: o.region,
       role: o.role ?? NEON_DEFAULT_ROLE,
       database: o.database ?? NEON_DEFAULT_DATABASE,
+      expiresAt,
+      resetFromParent: o.resetFromParent,
     })
   } finally {
     spinner.stop()
@@ -77,14 +89,29 @@ async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
   for (const w of saved.warnings) ctx.out.warn(w)
   const host = new URL(p.directUri).hostname
   const pooledHost = new URL(p.pooledUri).hostname
+  let githubOutputs: string[] | undefined
+  if (gh && githubFile) {
+    const passwords = [p.directUri, p.pooledUri].map((u) => decodeURIComponent(new URL(u).password))
+    githubOutputs = gh.writeGithubOutputs(githubFile, {
+      branch_id: p.branch.id,
+      branch_name: p.branch.name,
+      created: String(p.branch.created),
+      db_url: p.directUri,
+      db_url_pooled: p.pooledUri,
+      db_host: host,
+      db_host_pooled: pooledHost,
+      expires_at: p.branch.expiresAt,
+    }, passwords, (text) => process.stdout.write(text))
+  }
   const { pooledUri: _pooled, directUri: _direct, ...shown } = p
-  const state = (created: boolean) => (created ? 'created' : 'found')
-  ctx.out.result({ ok: true, provider: 'neon', ...shown, host, pooledHost, ...saved }, () => [
-    `project  ${p.project.name} (${p.project.id}): ${state(p.project.created)}`,
-    `branch   ${p.branch.name} (${p.branch.id}): ${state(p.branch.created)}${p.branch.parent ? `, from ${p.branch.parent}` : ''}${p.branch.default ? ', default branch' : ''}`,
-    `compute  ${p.endpoint.id}: ${state(p.endpoint.created)}; host ${host}, pooled ${pooledHost}`,
+  const state = (created: boolean) => (created ? 'created' : p.branch.reset ? 'found, reset to its parent\'s data' : 'found')
+  ctx.out.result({ ok: true, provider: 'neon', ...shown, host, pooledHost, ...saved, ...(githubOutputs ? { githubOutputs } : {}) }, () => [
+    `project  ${p.project.name} (${p.project.id}): ${p.project.created ? 'created' : 'found'}`,
+    `branch   ${p.branch.name} (${p.branch.id}): ${state(p.branch.created)}${p.branch.parent ? `, from ${p.branch.parent}` : ''}${p.branch.default ? ', default branch' : ''}${p.branch.expiresAt ? `, expires ${p.branch.expiresAt}` : ''}`,
+    `compute  ${p.endpoint.id}: ${p.endpoint.created ? 'created' : 'found'}; host ${host}, pooled ${pooledHost}`,
     `database ${p.database} as ${p.role}`,
     `wrote    ${wrote(saved, { DATABASE_URL: 'pooled', DATABASE_URL_UNPOOLED: 'direct' })}`,
+    ...(githubOutputs ? [`outputs  ${githubOutputs.join(', ')} (GITHUB_OUTPUT; the password is masked)`] : []),
   ].join('\n'))
 }
 
@@ -93,6 +120,12 @@ async function runDeleteBranch(ctx: Context, o: ProvisionOptions): Promise<void>
   const { deleteBranch, NEON_DEFAULT_DATABASE, NEON_DEFAULT_ROLE } = await import('../provision/neon.js')
   const r = await deleteBranch(api, o.project, o.deleteBranch!, { role: o.role ?? NEON_DEFAULT_ROLE, database: o.database ?? NEON_DEFAULT_DATABASE })
   // Like --local --destroy: URLs of a server that no longer exists would only fail later.
+  if (!r.branch) {
+    // Idempotent, as a CI job closing a pull request needs: an expired or already deleted branch is done.
+    ctx.out.result({ ok: true, provider: 'neon', deleted: null, alreadyGone: o.deleteBranch, project: r.project, envRemoved: [] },
+      `no branch ${o.deleteBranch} in Neon project ${r.project.name}: already deleted`)
+    return
+  }
   const envRemoved = forgetUrls(ctx.cwd, o.envFile, r.uris)
   ctx.out.result({ ok: true, provider: 'neon', deleted: r.branch, project: r.project, envRemoved },
     `deleted branch ${r.branch.name} (${r.branch.id}) of Neon project ${r.project.name}` +
