@@ -3,7 +3,7 @@
 // empty table with its indexes and foreign keys deferred, see bulkload.ts).
 // Any failure, a lost connection or a signal rolls everything back.
 import type postgres from 'postgres'
-import { ExitCode, TodoDbError, interrupted } from '../errors.js'
+import { ExitCode, TodoDbError, failed, interrupted } from '../errors.js'
 import type { Output } from '../output.js'
 import type { Deadline } from '../duration.js'
 import { classifyError, connect, type Sql } from '../db/connection.js'
@@ -111,6 +111,7 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   await step(tx`select set_config('lock_timeout', ${String(input.lockTimeoutMs)}, true),
                       set_config('statement_timeout', ${String(input.statementTimeoutMs)}, true)`)
   await assertMigrated((text) => step(tx.unsafe(text)))
+  await oneSeedAtATime(step, tx, input)
 
   if (plan.reset) {
     // TRUNCATE, not DELETE: instant, and transactional in PostgreSQL. Without CASCADE: should
@@ -142,6 +143,30 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
 }
 
 type Step = <T>(q: postgres.PendingQuery<postgres.Row[]>) => Promise<T>
+
+/**
+ * Two seeds at once on one database deadlock (both alter an empty todos, see bulkload.ts) or clash
+ * on the same ids. A transaction-level advisory lock serialises them: it is released by COMMIT or
+ * ROLLBACK, even when the connection drops, and it works through a transaction-mode pooler (the
+ * pooled URL seed uses), where a session-level lock would stay with a server connection someone
+ * else gets next. Keys: 'todo' and 'seed' in ASCII, in the two-key space (node-pg-migrate uses the
+ * one-bigint space). Taken before anything is read, so the later seed sees the earlier one's rows.
+ */
+export const SEED_LOCK = [0x746f646f, 0x73656564] as const
+
+async function oneSeedAtATime(step: Step, tx: Sql, input: SeedInput): Promise<void> {
+  const [{ locked }] = await step<{ locked: boolean }[]>(tx`select pg_try_advisory_xact_lock(${SEED_LOCK[0]}, ${SEED_LOCK[1]}) as locked`)
+  if (locked) return
+  input.out?.debug('another todo-db seed is running on this database: waiting for it (timeouts.lock)')
+  try {
+    await step(tx`select pg_advisory_xact_lock(${SEED_LOCK[0]}, ${SEED_LOCK[1]})`)
+  } catch (e) {
+    if ((e as { code?: string })?.code !== '55P03') throw e
+    throw failed(`another todo-db seed is running on this database and did not finish within timeouts.lock (${input.lockTimeoutMs} ms); nothing was changed`, {
+      code: 'SEED_BUSY', hint: 'run it again when the other seed is done, or raise timeouts.lock', sqlState: '55P03',
+    })
+  }
+}
 type Copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown?: string) => Promise<number>
 
 /** Loads rows into a staging table, upserts those that differ, deletes the seed's rows not among them. */
