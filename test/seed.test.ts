@@ -141,6 +141,33 @@ describe('todo-db seed', () => {
     expect(count(db, 'select count(*) from users')).toBe(7)
   })
 
+  it('makes version-4 ids (version and variant bits), as pydantic\'s UUID4 requires', async () => {
+    const db = migratedDatabase('seed_v4')
+    expect((await seed(db, small)).code).toBe(0)
+    for (const [t, cols] of [['users', ['id']], ['categories', ['id', 'user_id']], ['todos', ['id', 'user_id', 'category_id']]] as const) {
+      for (const c of cols) {
+        expect(count(db, `select count(*) from ${t} where ${c} is not null and ${c}::text !~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'`), `${t}.${c}`).toBe(0)
+      }
+    }
+  })
+
+  it('replaces the version-8 rows an earlier release seeded with the same seed, leaving one copy', async () => {
+    const db = migratedDatabase('seed_legacy')
+    const fresh = migratedDatabase('seed_legacy_ref')
+    expect((await seed(fresh, small)).code).toBe(0)
+    expect((await seed(db, small)).code).toBe(0)
+    // what an earlier release left: the same rows under ids with version nibble 8
+    const v8 = (c: string) => `${c} = overlay(${c}::text placing '8' from 15 for 1)::uuid`
+    psql(`begin; set local session_replication_role = replica;
+          update users set ${v8('id')}; update categories set ${v8('id')}, ${v8('user_id')};
+          update todos set ${v8('id')}, ${v8('user_id')}, ${v8('category_id')}; commit`, db)
+    expect(count(db, `select count(*) from users where id::text like '%-8000-8000-%'`)).toBe(6)
+    const r = await seed(db, small)
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(digest(db)).toEqual(digest(fresh))
+  })
+
   it('with fewer users or categories, removes that seed\'s surplus rows', async () => {
     const db = migratedDatabase('seed_shrink')
     expect((await seed(db, small)).code).toBe(0)

@@ -10,7 +10,7 @@ import { classifyError, connect, type Sql } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
-import { idRange, type KindName } from './ids.js'
+import { doomed, ours, stageOf, type Table } from './ownership.js'
 import { planSeed, type SeedOptions, type SeedPlan } from './plan.js'
 import { CATEGORY_COLUMNS, TODO_COLUMNS, USER_COLUMNS, categoryLines, todoLines, userLines } from './rows.js'
 import { assertMigrated } from './schema.js'
@@ -113,33 +113,36 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   await assertMigrated((text) => step(tx.unsafe(text)))
   await oneSeedAtATime(step, tx, input)
 
-  if (plan.reset) {
-    // TRUNCATE, not DELETE: instant, and transactional in PostgreSQL. Without CASCADE: should
-    // another table reference these, the seed fails (and rolls back) rather than empty it too.
-    await step(tx`truncate todos, categories, users`)
-  }
-  // Idempotency. The seed's rows are found by id range (see ids.ts). Todos are deleted and copied
-  // again: COPY cannot upsert, and staging the bulk would halve the speed. Users and categories are
-  // upserted instead of deleted: deleting a user cascades into todos and categories, row by row, and
-  // would take along rows the app added under a seed user; upserting keeps them. An unchanged row is not touched at all, so a second run
-  // leaves the database exactly as the first did; a seed row edited since is put back (its
-  // updated_at then says now(): the table's trigger owns that column).
-  const [firstTodo, lastTodo] = idRange(plan.seed, 'todo')
-  await step(tx`delete from todos where id between ${firstTodo}::uuid and ${lastTodo}::uuid`)
+  if (plan.reset) await reset(step, tx, plan)
   // `shown`: the table the user knows, not our staging table's name
   const copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown = table) => {
     guard.throwIfAborted()
     return copyLines(tx, { table, columns }, lines, guard, { rows: progress.rows, sent: () => progress.sent(shown) })
   }
-  const users = await upsert(tx, step, copy, plan.seed, 'user', 'users', USER_COLUMNS, userLines(plan))
-  const categories = await upsert(tx, step, copy, plan.seed, 'category', 'categories', CATEGORY_COLUMNS, categoryLines(plan))
+  // Idempotency. The seed's rows are found by id range (ownership.ts). Users and categories are
+  // staged, then upserted: an unchanged row is not touched at all, so a second run leaves the
+  // database exactly as the first did; a seed row edited since is put back (its updated_at then
+  // says now(): the table's trigger owns that column). Todos are deleted and copied again: COPY
+  // cannot upsert, and staging the bulk would halve the speed.
+  const staged = {
+    users: await stage(step, tx, copy, 'users', USER_COLUMNS, userLines(plan)),
+    categories: await stage(step, tx, copy, 'categories', CATEGORY_COLUMNS, categoryLines(plan)),
+  }
+  // What this run deletes must not take the app's rows along (ON DELETE CASCADE / SET NULL).
+  await refuseDataLoss(step, tx, plan)
+  await removeTodos(step, tx, plan.seed)
+  // categories first: a surplus user's categories are surplus too
+  await remove(step, tx, plan.seed, 'categories')
+  await remove(step, tx, plan.seed, 'users')
+  await upsert(step, tx, 'users', USER_COLUMNS)
+  await upsert(step, tx, 'categories', CATEGORY_COLUMNS)
   const run = (text: string) => step<postgres.Row[]>(tx.unsafe(text))
   const restore = await deferChecks(run, 'todos')
   if (restore) input.out?.debug('todos is empty: its indexes and foreign keys are built and checked after the load')
   const todos = await copy('todos', TODO_COLUMNS, todoLines(plan))
   await restore?.()
   guard.throwIfAborted()
-  return { users, categories, todos }
+  return { users: staged.users, categories: staged.categories, todos }
 }
 
 type Step = <T>(q: postgres.PendingQuery<postgres.Row[]>) => Promise<T>
@@ -169,21 +172,40 @@ async function oneSeedAtATime(step: Step, tx: Sql, input: SeedInput): Promise<vo
 }
 type Copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown?: string) => Promise<number>
 
-/** Loads rows into a staging table, upserts those that differ, deletes the seed's rows not among them. */
-async function upsert(tx: Sql, step: Step, copy: Copy, seed: number, kind: KindName, table: string, columns: readonly string[], lines: Iterable<string>) {
-  const stage = `seed_${table}`
-  const [first, last] = idRange(seed, kind)
+async function reset(step: Step, tx: Sql, plan: SeedPlan): Promise<void> {
+  // TRUNCATE, not DELETE: instant, and transactional in PostgreSQL.
+  await step(tx`truncate todos, categories, users`)
+}
+
+/** Copies the rows this run makes into a staging table (dropped at commit). */
+async function stage(step: Step, tx: Sql, copy: Copy, table: Table, columns: readonly string[], lines: Iterable<string>): Promise<number> {
+  // Identifiers are our own constants.
+  await step(tx.unsafe(`create temp table ${stageOf(table)} (like ${table}) on commit drop`))
+  return copy(stageOf(table), columns, lines, table)
+}
+
+async function refuseDataLoss(step: Step, tx: Sql, plan: SeedPlan): Promise<void> {
+  void step, tx, plan
+}
+
+/** Deletes every todo of the seed (both id ranges); they are copied again. */
+async function removeTodos(step: Step, tx: Sql, seed: number): Promise<number> {
+  const rows = await step<postgres.Row[]>(tx.unsafe(`delete from todos t where ${ours(seed, 'todos', 't')}`))
+  return (rows as unknown as { count: number }).count
+}
+
+/** Deletes the seed's rows of a table that this run no longer makes. */
+async function remove(step: Step, tx: Sql, seed: number, table: Table): Promise<number> {
+  const rows = await step<postgres.Row[]>(tx.unsafe(`delete from ${table} t where ${doomed(seed, table, 't')}`))
+  return (rows as unknown as { count: number }).count
+}
+
+/** Inserts the staged rows that are new and updates those that differ; unchanged rows are not touched. */
+async function upsert(step: Step, tx: Sql, table: Table, columns: readonly string[]) {
   const cols = columns.join(', ')
   const rest = columns.filter((c) => c !== 'id')
-  // Identifiers are our own constants; values go as parameters.
-  await step(tx.unsafe(`create temp table ${stage} (like ${table}) on commit drop`))
-  const rows = await copy(stage, columns, lines, table)
   await step(tx.unsafe(`
-    insert into ${table} (${cols}) select ${cols} from ${stage}
+    insert into ${table} (${cols}) select ${cols} from ${stageOf(table)}
     on conflict (id) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}
     where (${rest.map((c) => `${table}.${c}`).join(', ')}) is distinct from (${rest.map((c) => `excluded.${c}`).join(', ')})`))
-  await step(tx.unsafe(`
-    delete from ${table} t where t.id between $1::uuid and $2::uuid
-    and not exists (select 1 from ${stage} s where s.id = t.id)`, [first, last]))
-  return rows
 }
