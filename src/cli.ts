@@ -164,13 +164,15 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     .option('--categories <n>', 'categories per user (default: config seed.categories, 3)')
     .option('--todos <n>', 'todos in all, spread over the users (default: config seed.todos, 50)')
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
+    .option('--accept-data-loss', 'also delete surplus seed rows that app rows depend on (those go or lose the reference)')
     .addHelpText('after', `
 Running it again with the same options leaves the same rows; other seeds' rows and the app's own
 rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGTERM rolls it all back.
 
 Exit codes:
   0  seeded
-  1  refused or failed: schema not migrated (run todo-db migrate up), a constraint, a lock timeout
+  1  refused or failed: schema not migrated (run todo-db migrate up), app rows depend on seed rows
+     this run would delete (--accept-data-loss), a constraint, a lock timeout, another seed running
   2  no answer from the server, or the connection was lost (nothing was changed)
   3  bad input: flags, config, database URL
   130/143  interrupted by SIGINT/SIGTERM (nothing was changed)

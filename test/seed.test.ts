@@ -177,6 +177,39 @@ describe('todo-db seed', () => {
     expect(count(db, 'select count(*) from todos')).toBe(40)
   })
 
+  it('refuses to delete surplus seed rows that app rows depend on, unless --accept-data-loss', async () => {
+    const db = migratedDatabase('seed_shrink_app')
+    const five = ['--seed', '7', '--users', '5', '--categories', '4', '--todos', '100']
+    expect((await seed(db, five)).code).toBe(0)
+    // the app adds a category and a todo under seed user #5, and files a todo of its own under
+    // seed user #1 in that user's 4th category
+    const user = (i: number) => `(select id from users where email like '%.${i}@seed7.example.com')`
+    psql(`with c as (insert into categories (user_id, name) values (${user(4)}, 'From the app') returning id, user_id)
+          insert into todos (user_id, category_id, title) select user_id, id, 'app todo under seed user 5' from c;
+          insert into todos (user_id, category_id, title)
+            select user_id, id, 'app todo in a seed category' from categories where user_id = ${user(0)} order by id desc limit 1`, db)
+    const before = digest(db)
+    const fewer = ['--seed', '7', '--users', '3', '--categories', '2', '--todos', '40']
+    const refused = await seed(db, fewer)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/seed 7 would delete 2 users and 14 categories of its own that 3 rows of the app depend on/)
+    expect(refused.stderr).toMatch(/categories: 1 would be deleted; todos: 1 would lose the reference \(set null\); todos: 1 would be deleted\); nothing was changed/)
+    expect(refused.stderr).toMatch(/--accept-data-loss/)
+    expect(digest(db)).toEqual(before)
+    const json = await seed(db, [...fewer, '--json'])
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'SEED_DATA_LOSS' })
+    // the same options as before delete nothing: no refusal
+    expect((await seed(db, five)).code).toBe(0)
+    expect(digest(db)).toEqual(before)
+    // told to: the app rows under user 5 go, the other loses its category
+    const accepted = await seed(db, [...fewer, '--accept-data-loss'])
+    expect(accepted.code).toBe(0)
+    expect(count(db, `select count(*) from categories where name = 'From the app'`)).toBe(0)
+    expect(count(db, `select count(*) from todos where title = 'app todo under seed user 5'`)).toBe(0)
+    expect(psql(`select coalesce(category_id::text, 'none') from todos where title = 'app todo in a seed category'`, db)).toBe('none')
+    expect(count(db, 'select count(*) from users')).toBe(3)
+  })
+
   it('--reset removes every user, category and todo first', async () => {
     const db = migratedDatabase('seed_reset')
     expect((await seed(db, ['--seed', '1'])).code).toBe(0)

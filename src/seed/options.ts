@@ -10,6 +10,7 @@ export interface SeedFlags {
   categories?: string
   todos?: string
   reset?: boolean
+  acceptDataLoss?: boolean
 }
 
 /** Limits keep ids inside their bits (categories < CATEGORY_SLOTS in ids.ts) and the per-user plan small. */
@@ -40,6 +41,7 @@ export function resolveSeedOptions(flags: SeedFlags, defaults: Config['seed']): 
     categories: count('categories', flags.categories, defaults.categories),
     todos: count('todos', flags.todos, defaults.todos),
     reset: !!flags.reset,
+    acceptDataLoss: !!flags.acceptDataLoss,
   }
   if (o.todos > 0 && o.users === 0) throw badInput(`--todos ${o.todos} needs at least one user (--users)`)
   return o

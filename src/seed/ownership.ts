@@ -35,13 +35,13 @@ export interface ForeignKey {
   onDelete: string
 }
 
-/** Every foreign key that points at users, categories or todos, with quoted column names. */
+/** Every foreign key that points at users, categories or todos, with quoted column names (as json: no array types needed through a pooler). */
 export const FOREIGN_KEYS_SQL = `
   select c.conrelid::regclass::text as child, c.confrelid::regclass::text as parent, c.confdeltype as "onDelete",
-         array(select quote_ident(a.attname) from unnest(c.conkey) with ordinality k(n, i)
-                 join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by k.i) as columns,
-         array(select quote_ident(a.attname) from unnest(c.confkey) with ordinality k(n, i)
-                 join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by k.i) as "parentColumns"
+         to_json(array(select quote_ident(a.attname) from unnest(c.conkey) with ordinality k(n, i)
+                 join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by k.i)) as columns,
+         to_json(array(select quote_ident(a.attname) from unnest(c.confkey) with ordinality k(n, i)
+                 join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by k.i)) as "parentColumns"
     from pg_constraint c
    where c.contype = 'f' and c.confrelid in (to_regclass('users'), to_regclass('categories'), to_regclass('todos'))
    order by 1, 2, c.conname`

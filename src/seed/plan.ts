@@ -11,6 +11,8 @@ export interface SeedOptions {
   /** In all, spread over the users. */
   todos: number
   reset: boolean
+  /** Delete seed rows even when rows of the app depend on them (they go, or lose the reference). */
+  acceptDataLoss: boolean
 }
 
 export interface SeedPlan extends SeedOptions {

@@ -10,7 +10,7 @@ import { classifyError, connect, type Sql } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
-import { doomed, ours, stageOf, type Table } from './ownership.js'
+import { FOREIGN_KEYS_SQL, dependentsSql, doomed, ours, stageOf, type ForeignKey, type Table } from './ownership.js'
 import { planSeed, type SeedOptions, type SeedPlan } from './plan.js'
 import { CATEGORY_COLUMNS, TODO_COLUMNS, USER_COLUMNS, categoryLines, todoLines, userLines } from './rows.js'
 import { assertMigrated } from './schema.js'
@@ -184,9 +184,37 @@ async function stage(step: Step, tx: Sql, copy: Copy, table: Table, columns: rea
   return copy(stageOf(table), columns, lines, table)
 }
 
+const EFFECT: Record<string, string> = { c: 'would be deleted', n: 'would lose the reference (set null)', d: 'would lose the reference (set default)' }
+
+/**
+ * Deleting seed rows that rows of the app depend on would take those along (ON DELETE CASCADE),
+ * change them (SET NULL) or fail on a foreign key: refuse, as Prisma does for a schema change
+ * that loses data, unless --accept-data-loss says to go ahead.
+ */
 async function refuseDataLoss(step: Step, tx: Sql, plan: SeedPlan): Promise<void> {
-  void step, tx, plan
+  const keys = await step<ForeignKey[]>(tx.unsafe(FOREIGN_KEYS_SQL))
+  const found: { table: string; rows: number; effect: string }[] = []
+  for (const fk of keys) {
+    const query = dependentsSql(plan.seed, fk)
+    if (!query) continue
+    const [{ n }] = await step<{ n: number }[]>(tx.unsafe(query))
+    if (n > 0) found.push({ table: fk.child, rows: n, effect: EFFECT[fk.onDelete] ?? 'would make the delete fail' })
+  }
+  if (found.length === 0 || plan.acceptDataLoss) return
+  const total = found.reduce((sum, f) => sum + f.rows, 0)
+  const [gone] = await step<{ users: number; categories: number }[]>(tx.unsafe(`
+    select (select count(*)::int from users t where ${doomed(plan.seed, 'users', 't')}) as users,
+           (select count(*)::int from categories t where ${doomed(plan.seed, 'categories', 't')}) as categories`))
+  const what = [plural(gone.users, 'user'), plural(gone.categories, 'category', 'categories')].filter((x) => !x.startsWith('0 ')).join(' and ') || 'todos'
+  throw failed(`seed ${plan.seed} would delete ${what} of its own that ${plural(total, 'row')} of the app depend on ` +
+    `(${found.map((f) => `${f.table}: ${f.rows} ${f.effect}`).join('; ')}); nothing was changed`, {
+    code: 'SEED_DATA_LOSS',
+    hint: 'seed with as many --users/--categories as before to keep them, or pass --accept-data-loss to let the app rows go too',
+    data: { dependents: found },
+  })
 }
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
 
 /** Deletes every todo of the seed (both id ranges); they are copied again. */
 async function removeTodos(step: Step, tx: Sql, seed: number): Promise<number> {
