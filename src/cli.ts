@@ -163,10 +163,11 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     .option('--users <n>', 'number of users (default: config seed.users, 5)')
     .option('--categories <n>', 'categories per user (default: config seed.categories, 3)')
     .option('--todos <n>', 'todos in all, spread over the users (default: config seed.todos, 50)')
+    .option('--today <YYYY-MM-DD>', 'reference day that dates are spread around (default: today, UTC)')
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
     .option('--accept-data-loss', 'also delete surplus seed rows that app rows depend on (those go or lose the reference)')
     .addHelpText('after', `
-Running it again with the same options leaves the same rows; other seeds' rows and the app's own
+Running it again with the same options (and day) leaves the same rows; other seeds' rows and the app's own
 rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGTERM rolls it all back.
 
 Exit codes:

@@ -85,7 +85,8 @@ describe('todo-db seed', () => {
     expect(ra.code).toBe(0)
     const doc = JSON.parse(ra.stdout)
     expect(doc).toMatchObject({ users: 6, categories: 24, todos: 300 })
-    expect(Object.keys(doc).sort()).toEqual(['categories', 'ms', 'rowsPerSecond', 'todos', 'users'])
+    expect(Object.keys(doc).sort()).toEqual(['categories', 'ms', 'rowsPerSecond', 'today', 'todos', 'users'])
+    expect(doc.today).toBe(new Date().toISOString().slice(0, 10))
     expect(doc.rowsPerSecond).toBeGreaterThan(0)
     expect((await seed(b, small)).code).toBe(0)
     expect(digest(a)).toEqual(digest(b))
@@ -135,7 +136,7 @@ describe('todo-db seed', () => {
     psql(`update todos set title = 'edited' where id = (select id from todos where title <> 'written in the app' order by id limit 1)`, db)
     const again = await seed(db, small)
     expect(again.code).toBe(0)
-    expect(again.stdout).toMatch(/^seeded 6 users, 24 categories, 300 todos \(seed 7\)/)
+    expect(again.stdout).toMatch(/^seeded 6 users, 24 categories, 300 todos \(seed 7, day \d{4}-\d\d-\d\d\)/)
     expect(digest(db)).toEqual(first)
     expect(count(db, `select count(*) from todos where title = 'written in the app'`)).toBe(1)
     expect(count(db, 'select count(*) from users')).toBe(7)
@@ -248,7 +249,16 @@ describe('todo-db seed', () => {
     expect(count(db, `select count(*) from todos where category_id is not null`)).toBeGreaterThan(25)
     expect(count(db, `select count(*) from todos where completed_at < created_at or updated_at < created_at`)).toBe(0)
     expect(count(db, `select count(*) from todos t join users u on u.id = t.user_id where t.created_at < u.created_at`)).toBe(0)
-    expect(count(db, `select count(*) from users where created_at > '2025-01-01' or updated_at > '2025-01-01'`)).toBe(0)
+    // nothing after the start of today (UTC), the day used
+    expect(count(db, `select count(*) from users where created_at > current_date or updated_at > current_date`)).toBe(0)
+    expect(count(db, `select count(*) from todos where created_at > current_date or updated_at > current_date or completed_at > current_date or deleted_at > current_date`)).toBe(0)
+    expect(count(db, `select count(*) from categories where created_at > current_date or updated_at > current_date`)).toBe(0)
+    expect(count(db, `select count(*) from todos where deleted_at < updated_at`)).toBe(0)
+    // open todos overdue, due today and due soon, for every user
+    const open = `from todos where status in ('pending', 'in_progress') and deleted_at is null`
+    expect(count(db, `select count(distinct user_id) ${open} and due_date = current_date`)).toBe(5)
+    expect(count(db, `select count(distinct user_id) ${open} and due_date < current_date`)).toBe(5)
+    expect(count(db, `select count(*) ${open} and due_date between current_date + 1 and current_date + 30`)).toBeGreaterThan(3)
     expect(count(db, `select count(distinct priority) from todos`)).toBe(4)
     // the constraints themselves are enforced by the server: a bigger set loads without error
     const big = await seed(db, ['--seed', '3', '--users', '40', '--categories', '25', '--todos', '4000'])
@@ -256,6 +266,25 @@ describe('todo-db seed', () => {
     // line breaks in descriptions survive COPY's escaping
     expect(count(db, `select count(*) from todos where description like E'%\\n%'`)).toBeGreaterThan(0)
     expect(count(db, `select count(*) from categories c1 join categories c2 on c1.user_id = c2.user_id and lower(c1.name) = lower(c2.name) and c1.id < c2.id`)).toBe(0)
+  })
+
+  it('--today pins the reference day: one seed and one day give identical rows, on any day it runs', async () => {
+    const [a, b] = [migratedDatabase('seed_day_a'), migratedDatabase('seed_day_b')]
+    const pinned = [...small, '--today', '2024-02-29']
+    const r = await seed(a, [...pinned, '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).today).toBe('2024-02-29')
+    expect((await seed(b, pinned)).stdout).toMatch(/\(seed 7, day 2024-02-29\)/)
+    expect(digest(a)).toEqual(digest(b))
+    expect(count(a, `select count(*) from todos where greatest(created_at, updated_at, completed_at, deleted_at) > '2024-02-29'`)).toBe(0)
+    expect(count(a, `select count(*) from todos where due_date = '2024-02-29' and status = 'pending'`)).toBeGreaterThan(0)
+    expect(count(a, `select count(*) from todos where due_date > '2024-02-29'`)).toBeGreaterThan(0)
+    // idempotent for the same seed and day; another day moves the dates of the same rows
+    expect((await seed(a, pinned)).code).toBe(0)
+    expect(digest(a)).toEqual(digest(b))
+    expect((await seed(a, [...small, '--today', '2024-03-01'])).code).toBe(0)
+    expect(digest(a).todos).not.toEqual(digest(b).todos)
+    expect(count(a, 'select count(*) from todos')).toBe(300)
   })
 
   it('refuses a database that is not migrated, says to run migrate up, and creates nothing', async () => {
@@ -319,6 +348,9 @@ describe('todo-db seed', () => {
       [['--seed', '1.5'], /--seed: "1.5" is not a non-negative integer/],
       [['--categories', '100000'], /--categories: 100000 is too large \(at most 1000\)/],
       [['--users', '0', '--todos', '5'], /needs at least one user/],
+      [['--today', '2024-02-30'], /--today: "2024-02-30" is not a day in the form YYYY-MM-DD/],
+      [['--today', 'yesterday'], /--today: "yesterday" is not a day in the form YYYY-MM-DD/],
+      [['--today', '2999-01-01'], /--today: 2999-01-01 is after today \(.* UTC\); seed rows would be created in the future/],
     ] as const) {
       // an unreachable URL: validation must come first
       const r = await runCli(['seed', '--database-url', 'postgres://u:p@127.0.0.1:1/x', ...args])

@@ -27,6 +27,6 @@ export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
   }
   progress.stop()
   ctx.out.result(result, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
-    `(seed ${options.seed}${options.reset ? ', after reset' : ''}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s`)
+    `(seed ${options.seed}, day ${result.today}${options.reset ? ', after reset' : ''}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s`)
   return 0
 }

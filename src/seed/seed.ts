@@ -17,6 +17,8 @@ import { assertMigrated } from './schema.js'
 import { deferChecks } from './bulkload.js'
 
 export interface SeedResult {
+  /** The reference day the dates were spread around (YYYY-MM-DD, UTC). */
+  today: string
   users: number
   categories: number
   todos: number
@@ -58,7 +60,7 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
     const counts = await inTransaction(sql, () => load(sql, plan, guard, progress, input))
     const ms = Math.round(performance.now() - started)
     const rows = counts.users + counts.categories + counts.todos
-    return { ...counts, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
+    return { today: plan.today, ...counts, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
   } catch (e) {
     input.out?.debug(`seed stopped: ${(e as Error)?.message ?? e}`)
     if (input.signal.aborted) throw stopped(input.signal)
