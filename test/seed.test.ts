@@ -85,7 +85,12 @@ describe('todo-db seed', () => {
     expect(ra.code).toBe(0)
     const doc = JSON.parse(ra.stdout)
     expect(doc).toMatchObject({ users: 6, categories: 24, todos: 300 })
-    expect(Object.keys(doc).sort()).toEqual(['categories', 'ms', 'rowsPerSecond', 'today', 'todos', 'users'])
+    expect(Object.keys(doc).sort()).toEqual(['categories', 'changes', 'ms', 'rowsPerSecond', 'today', 'todos', 'users'])
+    expect(doc.changes).toEqual({
+      users: { inserted: 6, updated: 0, deleted: 0, unchanged: 0 },
+      categories: { inserted: 24, updated: 0, deleted: 0, unchanged: 0 },
+      todos: { inserted: 300, updated: 0, deleted: 0, unchanged: 0 },
+    })
     expect(doc.today).toBe(new Date().toISOString().slice(0, 10))
     expect(doc.rowsPerSecond).toBeGreaterThan(0)
     expect((await seed(b, small)).code).toBe(0)
@@ -137,7 +142,15 @@ describe('todo-db seed', () => {
     const again = await seed(db, small)
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/^seeded 6 users, 24 categories, 300 todos \(seed 7, day \d{4}-\d\d-\d\d\)/)
+    // it says what it did: one todo put back, everything else as it was
+    expect(again.stdout).toMatch(/; users: 6 unchanged; categories: 24 unchanged; todos: 1 updated, 299 unchanged$/m)
     expect(digest(db)).toEqual(first)
+    const third = JSON.parse((await seed(db, [...small, '--json'])).stdout)
+    expect(third.changes).toEqual({
+      users: { inserted: 0, updated: 0, deleted: 0, unchanged: 6 },
+      categories: { inserted: 0, updated: 0, deleted: 0, unchanged: 24 },
+      todos: { inserted: 0, updated: 0, deleted: 0, unchanged: 300 },
+    })
     expect(count(db, `select count(*) from todos where title = 'written in the app'`)).toBe(1)
     expect(count(db, 'select count(*) from users')).toBe(7)
   })
@@ -172,7 +185,17 @@ describe('todo-db seed', () => {
   it('with fewer users or categories, removes that seed\'s surplus rows', async () => {
     const db = migratedDatabase('seed_shrink')
     expect((await seed(db, small)).code).toBe(0)
-    expect((await seed(db, ['--seed', '7', '--users', '3', '--categories', '2', '--todos', '40'])).code).toBe(0)
+    const r = await seed(db, ['--seed', '7', '--users', '3', '--categories', '2', '--todos', '40', '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).changes).toEqual({
+      users: { inserted: 0, updated: 0, deleted: 3, unchanged: 3 },
+      // the surviving rows may differ too: the generator's stream depends on the counts
+      categories: { inserted: 0, updated: expect.any(Number), deleted: 18, unchanged: expect.any(Number) },
+      todos: { inserted: 0, updated: expect.any(Number), deleted: 260, unchanged: expect.any(Number) },
+    })
+    const { categories, todos } = JSON.parse(r.stdout).changes
+    expect(categories.updated + categories.unchanged).toBe(6)
+    expect(todos.updated + todos.unchanged).toBe(40)
     expect(count(db, 'select count(*) from users')).toBe(3)
     expect(count(db, 'select count(*) from categories')).toBe(6)
     expect(count(db, 'select count(*) from todos')).toBe(40)
@@ -217,6 +240,8 @@ describe('todo-db seed', () => {
     addAppRows(db)
     const r = await seed(db, [...small, '--reset'])
     expect(r.code).toBe(0)
+    // seed 1's 5 users, 15 categories and 50 todos and the app's user and todo went
+    expect(r.stdout).toMatch(/users: 6 inserted, 6 deleted; categories: 24 inserted, 15 deleted; todos: 300 inserted, 51 deleted$/m)
     expect(count(db, `select count(*) from users where email = 'real.person@app.test'`)).toBe(0)
     const fresh = migratedDatabase('seed_reset_ref')
     expect((await seed(fresh, small)).code).toBe(0)

@@ -16,12 +16,22 @@ import { CATEGORY_COLUMNS, TODO_COLUMNS, USER_COLUMNS, categoryLines, todoLines,
 import { assertMigrated } from './schema.js'
 import { deferChecks } from './bulkload.js'
 
+/** What a run did to one table's rows (the seed's, and all of them with --reset). */
+export interface TableChanges {
+  inserted: number
+  updated: number
+  deleted: number
+  unchanged: number
+}
+
 export interface SeedResult {
   /** The reference day the dates were spread around (YYYY-MM-DD, UTC). */
   today: string
+  /** Rows of the seed, per table, as this run made them. */
   users: number
   categories: number
   todos: number
+  changes: Record<Table, TableChanges>
   ms: number
   rowsPerSecond: number
 }
@@ -57,10 +67,10 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
   const guard = cancellation(input.signal, () => stopped(input.signal))
   try {
     guard.throwIfAborted()
-    const counts = await inTransaction(sql, () => load(sql, plan, guard, progress, input))
+    const { changes, ...counts } = await inTransaction(sql, () => load(sql, plan, guard, progress, input))
     const ms = Math.round(performance.now() - started)
     const rows = counts.users + counts.categories + counts.todos
-    return { today: plan.today, ...counts, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
+    return { today: plan.today, ...counts, changes, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
   } catch (e) {
     input.out?.debug(`seed stopped: ${(e as Error)?.message ?? e}`)
     if (input.signal.aborted) throw stopped(input.signal)
@@ -115,7 +125,7 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   await assertMigrated((text) => step(tx.unsafe(text)))
   await oneSeedAtATime(step, tx, input)
 
-  if (plan.reset) await reset(step, tx, plan)
+  const emptied = plan.reset ? await reset(step, tx) : { users: 0, categories: 0, todos: 0 }
   // `shown`: the table the user knows, not our staging table's name
   const copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown = table) => {
     guard.throwIfAborted()
@@ -132,19 +142,33 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   }
   // What this run deletes must not take the app's rows along (ON DELETE CASCADE / SET NULL).
   await refuseDataLoss(step, tx, plan)
-  await removeTodos(step, tx, plan.seed)
+  const oldTodos = await removeTodos(step, tx, plan.seed)
   // categories first: a surplus user's categories are surplus too
-  await remove(step, tx, plan.seed, 'categories')
-  await remove(step, tx, plan.seed, 'users')
-  await upsert(step, tx, 'users', USER_COLUMNS)
-  await upsert(step, tx, 'categories', CATEGORY_COLUMNS)
+  const deleted = {
+    categories: await remove(step, tx, plan.seed, 'categories'),
+    users: await remove(step, tx, plan.seed, 'users'),
+  }
+  const upserted = {
+    users: await upsert(step, tx, 'users', USER_COLUMNS),
+    categories: await upsert(step, tx, 'categories', CATEGORY_COLUMNS),
+  }
   const run = (text: string) => step<postgres.Row[]>(tx.unsafe(text))
   const restore = await deferChecks(run, 'todos')
   if (restore) input.out?.debug('todos is empty: its indexes and foreign keys are built and checked after the load')
   const todos = await copy('todos', TODO_COLUMNS, todoLines(plan))
   await restore?.()
   guard.throwIfAborted()
-  return { users: staged.users, categories: staged.categories, todos }
+  const changes = (table: 'users' | 'categories'): TableChanges => {
+    const { inserted, updated } = upserted[table]
+    return { inserted, updated, deleted: emptied[table] + deleted[table], unchanged: staged[table] - inserted - updated }
+  }
+  const todoChanges = oldTodos === 0
+    ? { inserted: todos, updated: 0, deleted: emptied.todos, unchanged: 0 }
+    : await compareTodos(step, tx, plan.seed)
+  return {
+    users: staged.users, categories: staged.categories, todos,
+    changes: { users: changes('users'), categories: changes('categories'), todos: todoChanges },
+  }
 }
 
 type Step = <T>(q: postgres.PendingQuery<postgres.Row[]>) => Promise<T>
@@ -174,9 +198,14 @@ async function oneSeedAtATime(step: Step, tx: Sql, input: SeedInput): Promise<vo
 }
 type Copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown?: string) => Promise<number>
 
-async function reset(step: Step, tx: Sql, plan: SeedPlan): Promise<void> {
+/** Empties the three tables; returns how many rows each had. */
+async function reset(step: Step, tx: Sql): Promise<Record<Table, number>> {
+  const [had] = await step<Record<Table, number>[]>(tx`
+    select (select count(*)::int from users) as users, (select count(*)::int from categories) as categories,
+           (select count(*)::int from todos) as todos`)
   // TRUNCATE, not DELETE: instant, and transactional in PostgreSQL.
   await step(tx`truncate todos, categories, users`)
+  return had
 }
 
 /** Copies the rows this run makes into a staging table (dropped at commit). */
@@ -218,10 +247,29 @@ async function refuseDataLoss(step: Step, tx: Sql, plan: SeedPlan): Promise<void
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
 
-/** Deletes every todo of the seed (both id ranges); they are copied again. */
+const OLD_TODOS = 'seed_old_todos'
+
+/**
+ * Deletes every todo of the seed (both id ranges); they are copied again. The deleted rows are
+ * kept until commit, to tell afterwards which of them came back unchanged; returns their number.
+ */
 async function removeTodos(step: Step, tx: Sql, seed: number): Promise<number> {
-  const rows = await step<postgres.Row[]>(tx.unsafe(`delete from todos t where ${ours(seed, 'todos', 't')}`))
+  await step(tx.unsafe(`create temp table ${OLD_TODOS} (like todos) on commit drop`))
+  const rows = await step<postgres.Row[]>(tx.unsafe(`
+    with gone as (delete from todos t where ${ours(seed, 'todos', 't')} returning t.*)
+    insert into ${OLD_TODOS} select * from gone`))
   return (rows as unknown as { count: number }).count
+}
+
+/** The seed's todos before and after, row by row (by id, then every column). */
+async function compareTodos(step: Step, tx: Sql, seed: number): Promise<TableChanges> {
+  const [c] = await step<TableChanges[]>(tx.unsafe(`
+    select count(*) filter (where o.id is null)::int as inserted,
+           count(*) filter (where o.id is not null and n.id is not null and row(o.*) is distinct from row(n.*))::int as updated,
+           count(*) filter (where n.id is null)::int as deleted,
+           count(*) filter (where o.id is not null and n.id is not null and row(o.*) is not distinct from row(n.*))::int as unchanged
+      from ${OLD_TODOS} o full join (select * from todos t where ${ours(seed, 'todos', 't')}) n on n.id = o.id`))
+  return c
 }
 
 /** Deletes the seed's rows of a table that this run no longer makes. */
@@ -231,11 +279,16 @@ async function remove(step: Step, tx: Sql, seed: number, table: Table): Promise<
 }
 
 /** Inserts the staged rows that are new and updates those that differ; unchanged rows are not touched. */
-async function upsert(step: Step, tx: Sql, table: Table, columns: readonly string[]) {
+async function upsert(step: Step, tx: Sql, table: Table, columns: readonly string[]): Promise<{ inserted: number; updated: number }> {
   const cols = columns.join(', ')
   const rest = columns.filter((c) => c !== 'id')
-  await step(tx.unsafe(`
-    insert into ${table} (${cols}) select ${cols} from ${stageOf(table)}
-    on conflict (id) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}
-    where (${rest.map((c) => `${table}.${c}`).join(', ')}) is distinct from (${rest.map((c) => `excluded.${c}`).join(', ')})`))
+  // xmax = 0: the row version was inserted by this statement, not updated
+  const [counts] = await step<{ inserted: number; updated: number }[]>(tx.unsafe(`
+    with done as (
+      insert into ${table} (${cols}) select ${cols} from ${stageOf(table)}
+      on conflict (id) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}
+      where (${rest.map((c) => `${table}.${c}`).join(', ')}) is distinct from (${rest.map((c) => `excluded.${c}`).join(', ')})
+      returning xmax = 0 as inserted)
+    select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated from done`))
+  return counts
 }
