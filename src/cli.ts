@@ -165,6 +165,7 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     .option('--todos <n>', 'todos in all, spread over the users (default: config seed.todos, 50)')
     .option('--today <YYYY-MM-DD>', 'reference day that dates are spread around (default: today, UTC)')
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
+    .option('--cascade', 'with --reset: also empty the tables that refer to users, categories or todos')
     .option('--accept-data-loss', 'also delete surplus seed rows that app rows depend on (those go or lose the reference)')
     .addHelpText('after', `
 Running it again with the same options (and day) leaves the same rows; other seeds' rows and the app's own
@@ -173,7 +174,8 @@ rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGT
 Exit codes:
   0  seeded
   1  refused or failed: schema not migrated (run todo-db migrate up), app rows depend on seed rows
-     this run would delete (--accept-data-loss), a constraint, a lock timeout, another seed running
+     this run would delete (--accept-data-loss), --reset when other tables refer to users
+     (--cascade), a constraint, a lock timeout, another seed running
   2  no answer from the server, or the connection was lost (nothing was changed)
   3  bad input: flags, config, database URL
   130/143  interrupted by SIGINT/SIGTERM (nothing was changed)

@@ -248,6 +248,32 @@ describe('todo-db seed', () => {
     expect(digest(db)).toEqual(digest(fresh))
   })
 
+  it('--reset names the app\'s tables that refer to users and empties them only with --cascade', async () => {
+    const db = migratedDatabase('seed_reset_tags')
+    // what `migrate create add-tags` would add, and a table that refers to tags in turn
+    psql(`create table tags (id serial primary key, user_id uuid not null references users (id), name text);
+          create table todo_tags (tag_id int references tags (id), note text)`, db)
+    expect((await seed(db, small)).code).toBe(0)
+    psql(`insert into tags (user_id, name) select id, 'home' from users limit 2; insert into todo_tags select id, 'x' from tags`, db)
+    const before = digest(db)
+    const refused = await seed(db, [...small, '--reset'])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/--reset would also have to empty tags \(2 rows\), todo_tags \(2 rows\), which refer to users, categories or todos; nothing was changed \(pass --reset --cascade/)
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+    expect(digest(db)).toEqual(before)
+    expect(count(db, 'select count(*) from tags')).toBe(2)
+    const json = JSON.parse((await seed(db, [...small, '--reset', '--json'])).stdout)
+    expect(json.error).toMatchObject({ code: 'RESET_NEEDS_CASCADE', referencing: [{ table: 'tags', rows: 2 }, { table: 'todo_tags', rows: 2 }] })
+    const cascaded = await seed(db, [...small, '--reset', '--cascade', '--json'])
+    expect(cascaded.code).toBe(0)
+    expect(JSON.parse(cascaded.stdout).cascaded).toEqual([{ table: 'tags', rows: 2 }, { table: 'todo_tags', rows: 2 }])
+    expect(count(db, 'select count(*) from tags') + count(db, 'select count(*) from todo_tags')).toBe(0)
+    expect(count(db, 'select count(*) from todos')).toBe(300)
+    const alone = await seed(db, [...small, '--cascade'])
+    expect(alone.code).toBe(3)
+    expect(alone.stderr).toMatch(/--cascade goes with --reset/)
+  })
+
   it('a different seed gives different rows, next to the first seed\'s', async () => {
     const [a, b] = [migratedDatabase('seed_diff_a'), migratedDatabase('seed_diff_b')]
     expect((await seed(a, small)).code).toBe(0)

@@ -27,10 +27,14 @@ export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
   }
   progress.stop()
   ctx.out.result(result, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
-    `(seed ${options.seed}, day ${result.today}${options.reset ? ', after reset' : ''}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s; ` +
+    `(seed ${options.seed}, day ${result.today}${options.reset ? ', after reset' : ''}${emptiedToo(result)}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s; ` +
     Object.entries(result.changes).map(([table, c]) => `${table}: ${describe(c)}`).join('; '))
   return 0
 }
+
+/** Tables --reset --cascade emptied besides the seed's. */
+const emptiedToo = (r: SeedResult) =>
+  r.cascaded?.length ? `, which also emptied ${r.cascaded.map((t) => `${t.table} (${t.rows} rows)`).join(', ')}` : ''
 
 /** "3 inserted, 1 updated, 296 unchanged": the counts that are not zero, or "none". */
 function describe(c: TableChanges): string {

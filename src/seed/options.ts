@@ -10,6 +10,7 @@ export interface SeedFlags {
   categories?: string
   todos?: string
   reset?: boolean
+  cascade?: boolean
   acceptDataLoss?: boolean
   today?: string
 }
@@ -63,9 +64,11 @@ export function resolveSeedOptions(flags: SeedFlags, defaults: Config['seed'], n
     categories: count('categories', flags.categories, defaults.categories),
     todos: count('todos', flags.todos, defaults.todos),
     reset: !!flags.reset,
+    cascade: !!flags.cascade,
     acceptDataLoss: !!flags.acceptDataLoss,
     today: referenceDay(flags.today, now),
   }
+  if (o.cascade && !o.reset) throw badInput('--cascade goes with --reset: it empties the tables that refer to users, categories or todos too')
   if (o.todos > 0 && o.users === 0) throw badInput(`--todos ${o.todos} needs at least one user (--users)`)
   return o
 }

@@ -11,6 +11,8 @@ export interface SeedOptions {
   /** In all, spread over the users. */
   todos: number
   reset: boolean
+  /** With reset: also empty the app's tables that reference users, categories or todos. */
+  cascade: boolean
   /** The reference day, YYYY-MM-DD (UTC): dates are spread around it, none after its start. */
   today: string
   /** Delete seed rows even when rows of the app depend on them (they go, or lose the reference). */

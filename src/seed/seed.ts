@@ -10,11 +10,16 @@ import { classifyError, connect, type Sql } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
-import { FOREIGN_KEYS_SQL, dependentsSql, doomed, ours, stageOf, type ForeignKey, type Table } from './ownership.js'
+import { FOREIGN_KEYS_SQL, TRUNCATE_REACH_SQL, dependentsSql, doomed, ours, stageOf, type ForeignKey, type Table } from './ownership.js'
 import { planSeed, type SeedOptions, type SeedPlan } from './plan.js'
 import { CATEGORY_COLUMNS, TODO_COLUMNS, USER_COLUMNS, categoryLines, todoLines, userLines } from './rows.js'
 import { assertMigrated } from './schema.js'
 import { deferChecks } from './bulkload.js'
+
+export interface Emptied {
+  table: string
+  rows: number
+}
 
 /** What a run did to one table's rows (the seed's, and all of them with --reset). */
 export interface TableChanges {
@@ -32,6 +37,8 @@ export interface SeedResult {
   categories: number
   todos: number
   changes: Record<Table, TableChanges>
+  /** With --reset --cascade: the other tables it emptied, and the rows each had. */
+  cascaded?: Emptied[]
   ms: number
   rowsPerSecond: number
 }
@@ -125,7 +132,7 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   await assertMigrated((text) => step(tx.unsafe(text)))
   await oneSeedAtATime(step, tx, input)
 
-  const emptied = plan.reset ? await reset(step, tx) : { users: 0, categories: 0, todos: 0 }
+  const { had: emptied, cascaded } = plan.reset ? await reset(step, tx, plan) : { had: { users: 0, categories: 0, todos: 0 }, cascaded: [] }
   // `shown`: the table the user knows, not our staging table's name
   const copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown = table) => {
     guard.throwIfAborted()
@@ -168,6 +175,7 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   return {
     users: staged.users, categories: staged.categories, todos,
     changes: { users: changes('users'), categories: changes('categories'), todos: todoChanges },
+    ...(plan.reset ? { cascaded } : {}),
   }
 }
 
@@ -198,14 +206,32 @@ async function oneSeedAtATime(step: Step, tx: Sql, input: SeedInput): Promise<vo
 }
 type Copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown?: string) => Promise<number>
 
-/** Empties the three tables; returns how many rows each had. */
-async function reset(step: Step, tx: Sql): Promise<Record<Table, number>> {
+/**
+ * Empties the three tables; returns how many rows each had. Tables of the app that reference them
+ * would have to be emptied too (TRUNCATE refuses otherwise): only with --cascade, named first.
+ */
+async function reset(step: Step, tx: Sql, plan: SeedPlan): Promise<{ had: Record<Table, number>; cascaded: Emptied[] }> {
   const [had] = await step<Record<Table, number>[]>(tx`
     select (select count(*)::int from users) as users, (select count(*)::int from categories) as categories,
            (select count(*)::int from todos) as todos`)
+  const others = await step<{ table: string }[]>(tx.unsafe(TRUNCATE_REACH_SQL))
+  const cascaded: Emptied[] = []
+  for (const { table } of others) {
+    // the name comes quoted from regclass::text
+    const [{ n }] = await step<{ n: number }[]>(tx.unsafe(`select count(*)::int as n from ${table}`))
+    cascaded.push({ table, rows: n })
+  }
+  const listed = cascaded.map((t) => `${t.table} (${plural(t.rows, 'row')})`).join(', ')
+  if (cascaded.length > 0 && !plan.cascade) {
+    throw failed(`--reset would also have to empty ${listed}, which refer to users, categories or todos; nothing was changed`, {
+      code: 'RESET_NEEDS_CASCADE',
+      hint: 'pass --reset --cascade to empty those tables too',
+      data: { referencing: cascaded },
+    })
+  }
   // TRUNCATE, not DELETE: instant, and transactional in PostgreSQL.
-  await step(tx`truncate todos, categories, users`)
-  return had
+  await step(tx.unsafe(`truncate todos, categories, users${cascaded.length > 0 ? ' cascade' : ''}`))
+  return { had, cascaded }
 }
 
 /** Copies the rows this run makes into a staging table (dropped at commit). */
