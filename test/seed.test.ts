@@ -176,6 +176,13 @@ describe('todo-db seed', () => {
           update users set ${v8('id')}; update categories set ${v8('id')}, ${v8('user_id')};
           update todos set ${v8('id')}, ${v8('user_id')}, ${v8('category_id')}; commit`, db)
     expect(count(db, `select count(*) from users where id::text like '%-8000-8000-%'`)).toBe(6)
+    // an app todo under a version-8 seed user: replacing that user would delete it
+    psql(`insert into todos (user_id, title) select id, 'app todo' from users order by id limit 1`, db)
+    const refused = await seed(db, small)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/seed 7 would delete 6 users and 24 categories of its own that 1 row of the app depends on \(todos: 1 would be deleted\)/)
+    expect(refused.stderr).toMatch(/30 rows of them were seeded by an earlier todo-db \(version-8 ids\), which a re-seed replaces/)
+    psql(`delete from todos where title = 'app todo'`, db)
     const r = await seed(db, small)
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)

@@ -17,6 +17,12 @@ export function ours(seed: number, table: Table, alias: string): string {
   return `(${alias}.id between '${a}' and '${b}' or ${alias}.id between '${la}' and '${lb}')`
 }
 
+/** SQL: the row `alias` is one of this seed's with an id of an earlier release (version 8). */
+export function legacy(seed: number, table: Table, alias: string): string {
+  const [la, lb] = legacyIdRange(seed, TABLES[table])
+  return `(${alias}.id between '${la}' and '${lb}')`
+}
+
 /**
  * SQL: the row `alias` is one this run deletes. Every todo of the seed (they are copied again);
  * users and categories that the run no longer makes (fewer --users/--categories, legacy ids).
