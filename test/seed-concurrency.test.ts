@@ -1,6 +1,7 @@
 // Concurrent seed runs on one database, as real CLI processes: they serialise on an advisory lock
 // (never a deadlock, never a duplicate key), directly and through a transaction-mode PgBouncer,
 // and a seed that waits longer than timeouts.lock exits 1 with one clear line.
+import type { ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,7 +21,8 @@ function migratedDatabase(prefix: string): string {
 }
 
 const count = (db: string, sql: string) => Number(psql(sql, db))
-const seed = (url: string, args: string[], cwd?: string) => runCli(['seed', '--database-url', url, ...args], cwd ? { cwd } : {})
+const seed = (url: string, args: string[], cwd?: string, onSpawn?: (c: ChildProcess) => void) =>
+  runCli(['seed', '--database-url', url, ...args], { ...(cwd ? { cwd } : {}), ...(onSpawn ? { onSpawn } : {}) })
 
 /** Waits until a seed session is past its lock, i.e. loading rows (a COPY is running). */
 async function whenSeedCopies(db: string, timeoutMs = 30_000): Promise<void> {
@@ -99,5 +101,23 @@ describe('concurrent seeds on one database', () => {
     expect(late.stderr.trim().split('\n')).toHaveLength(1)
     expect((await first).code).toBe(0)
     expect(count(db, `select count(*) from users where email like '%@seed7.example.com'`)).toBe(0)
+  })
+
+  it('SIGINT while waiting for the other seed exits 130 at once, and the other one goes on', async () => {
+    const db = migratedDatabase('seed_conc_sigint')
+    const first = seed(dbUrl(db), [...rows(8), '--todos', '200000'])
+    await whenSeedCopies(db)
+    let child: ChildProcess | undefined
+    const waiting = seed(dbUrl(db), rows(9), undefined, (c) => (child = c))
+    await whenOneWaits(db)
+    const signalled = Date.now()
+    child!.kill('SIGINT')
+    const r = await waiting
+    expect(r.code).toBe(130)
+    expect(Date.now() - signalled).toBeLessThan(3000)
+    expect(r.stderr).toMatch(/interrupted: the seed was cancelled and rolled back/)
+    expect((await first).code).toBe(0)
+    expect(count(db, `select count(*) from users where email like '%@seed9.example.com'`)).toBe(0)
+    expect(count(db, 'select count(*) from todos')).toBe(200_000)
   })
 })
