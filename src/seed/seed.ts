@@ -3,31 +3,26 @@
 // empty table with its indexes and foreign keys deferred, see bulkload.ts).
 // Any failure, a lost connection or a signal rolls everything back.
 import type postgres from 'postgres'
-import { ExitCode, TodoDbError, failed, interrupted } from '../errors.js'
+import { ExitCode, TodoDbError, interrupted } from '../errors.js'
 import type { Output } from '../output.js'
 import type { Deadline } from '../duration.js'
 import { classifyError, connect, type Sql } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
-import { FOREIGN_KEYS_SQL, TRUNCATE_REACH_SQL, dependentsSql, doomed, legacy, ours, stageOf, type ForeignKey, type Table } from './ownership.js'
+import type { Table } from './ownership.js'
 import { planSeed, type SeedOptions, type SeedPlan } from './plan.js'
 import { CATEGORY_COLUMNS, TODO_COLUMNS, USER_COLUMNS, categoryLines, todoLines, userLines } from './rows.js'
 import { assertMigrated } from './schema.js'
 import { deferChecks } from './bulkload.js'
+import { oneSeedAtATime } from './lock.js'
+import { reset, type Emptied } from './reset.js'
+import { refuseDataLoss } from './dataloss.js'
+import { compareTodos, remove, removeTodos, stage, upsert, type TableChanges } from './tables.js'
 
-export interface Emptied {
-  table: string
-  rows: number
-}
+import type { Step } from './step.js'
 
-/** What a run did to one table's rows (the seed's, and all of them with --reset). */
-export interface TableChanges {
-  inserted: number
-  updated: number
-  deleted: number
-  unchanged: number
-}
+export type { Emptied, TableChanges }
 
 export interface SeedResult {
   /** The reference day the dates were spread around (YYYY-MM-DD, UTC). */
@@ -122,7 +117,7 @@ interface Progress {
 }
 
 async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Progress, input: SeedInput) {
-  const step = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T> => {
+  const step: Step = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T> => {
     guard.throwIfAborted()
     return (await guard.track(q)) as T
   }
@@ -130,7 +125,7 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   await step(tx`select set_config('lock_timeout', ${String(input.lockTimeoutMs)}, true),
                       set_config('statement_timeout', ${String(input.statementTimeoutMs)}, true)`)
   await assertMigrated((text) => step(tx.unsafe(text)))
-  await oneSeedAtATime(step, tx, input)
+  await oneSeedAtATime(step, tx, input.lockTimeoutMs, input.out)
 
   const { had: emptied, cascaded } = plan.reset ? await reset(step, tx, plan) : { had: { users: 0, categories: 0, todos: 0 }, cascaded: [] }
   // `shown`: the table the user knows, not our staging table's name
@@ -177,153 +172,4 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
     changes: { users: changes('users'), categories: changes('categories'), todos: todoChanges },
     ...(plan.reset ? { cascaded } : {}),
   }
-}
-
-type Step = <T>(q: postgres.PendingQuery<postgres.Row[]>) => Promise<T>
-
-/**
- * Two seeds at once on one database deadlock (both alter an empty todos, see bulkload.ts) or clash
- * on the same ids. A transaction-level advisory lock serialises them: it is released by COMMIT or
- * ROLLBACK, even when the connection drops, and it works through a transaction-mode pooler (the
- * pooled URL seed uses), where a session-level lock would stay with a server connection someone
- * else gets next. Keys: 'todo' and 'seed' in ASCII, in the two-key space (node-pg-migrate uses the
- * one-bigint space). Taken before anything is read, so the later seed sees the earlier one's rows.
- */
-export const SEED_LOCK = [0x746f646f, 0x73656564] as const
-
-async function oneSeedAtATime(step: Step, tx: Sql, input: SeedInput): Promise<void> {
-  const [{ locked }] = await step<{ locked: boolean }[]>(tx`select pg_try_advisory_xact_lock(${SEED_LOCK[0]}, ${SEED_LOCK[1]}) as locked`)
-  if (locked) return
-  input.out?.debug('another todo-db seed is running on this database: waiting for it (timeouts.lock)')
-  try {
-    await step(tx`select pg_advisory_xact_lock(${SEED_LOCK[0]}, ${SEED_LOCK[1]})`)
-  } catch (e) {
-    if ((e as { code?: string })?.code !== '55P03') throw e
-    throw failed(`another todo-db seed is running on this database and did not finish within timeouts.lock (${input.lockTimeoutMs} ms); nothing was changed`, {
-      code: 'SEED_BUSY', hint: 'run it again when the other seed is done, or raise timeouts.lock', sqlState: '55P03',
-    })
-  }
-}
-type Copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown?: string) => Promise<number>
-
-/**
- * Empties the three tables; returns how many rows each had. Tables of the app that reference them
- * would have to be emptied too (TRUNCATE refuses otherwise): only with --cascade, named first.
- */
-async function reset(step: Step, tx: Sql, plan: SeedPlan): Promise<{ had: Record<Table, number>; cascaded: Emptied[] }> {
-  const [had] = await step<Record<Table, number>[]>(tx`
-    select (select count(*)::int from users) as users, (select count(*)::int from categories) as categories,
-           (select count(*)::int from todos) as todos`)
-  const others = await step<{ table: string }[]>(tx.unsafe(TRUNCATE_REACH_SQL))
-  const cascaded: Emptied[] = []
-  for (const { table } of others) {
-    // the name comes quoted from regclass::text
-    const [{ n }] = await step<{ n: number }[]>(tx.unsafe(`select count(*)::int as n from ${table}`))
-    cascaded.push({ table, rows: n })
-  }
-  const listed = cascaded.map((t) => `${t.table} (${plural(t.rows, 'row')})`).join(', ')
-  if (cascaded.length > 0 && !plan.cascade) {
-    throw failed(`--reset would also have to empty ${listed}, which refer to users, categories or todos; nothing was changed`, {
-      code: 'RESET_NEEDS_CASCADE',
-      hint: 'pass --reset --cascade to empty those tables too',
-      data: { referencing: cascaded },
-    })
-  }
-  // TRUNCATE, not DELETE: instant, and transactional in PostgreSQL.
-  await step(tx.unsafe(`truncate todos, categories, users${cascaded.length > 0 ? ' cascade' : ''}`))
-  return { had, cascaded }
-}
-
-/** Copies the rows this run makes into a staging table (dropped at commit). */
-async function stage(step: Step, tx: Sql, copy: Copy, table: Table, columns: readonly string[], lines: Iterable<string>): Promise<number> {
-  // Identifiers are our own constants.
-  await step(tx.unsafe(`create temp table ${stageOf(table)} (like ${table}) on commit drop`))
-  return copy(stageOf(table), columns, lines, table)
-}
-
-const EFFECT: Record<string, string> = { c: 'would be deleted', n: 'would lose the reference (set null)', d: 'would lose the reference (set default)' }
-
-/**
- * Deleting seed rows that rows of the app depend on would take those along (ON DELETE CASCADE),
- * change them (SET NULL) or fail on a foreign key: refuse, as Prisma does for a schema change
- * that loses data, unless --accept-data-loss says to go ahead.
- */
-async function refuseDataLoss(step: Step, tx: Sql, plan: SeedPlan): Promise<void> {
-  const keys = await step<ForeignKey[]>(tx.unsafe(FOREIGN_KEYS_SQL))
-  const found: { table: string; rows: number; effect: string; of: string }[] = []
-  for (const fk of keys) {
-    const query = dependentsSql(plan.seed, fk)
-    if (!query) continue
-    const [{ n }] = await step<{ n: number }[]>(tx.unsafe(query))
-    if (n > 0) found.push({ table: fk.child, rows: n, of: fk.parent, effect: EFFECT[fk.onDelete] ?? 'would make the delete fail' })
-  }
-  if (found.length === 0 || plan.acceptDataLoss) return
-  const total = found.reduce((sum, f) => sum + f.rows, 0)
-  const [gone] = await step<{ users: number; categories: number; legacy: number }[]>(tx.unsafe(`
-    select (select count(*)::int from users t where ${doomed(plan.seed, 'users', 't')}) as users,
-           (select count(*)::int from categories t where ${doomed(plan.seed, 'categories', 't')}) as categories,
-           (select count(*)::int from users t where ${legacy(plan.seed, 'users', 't')})
-             + (select count(*)::int from categories t where ${legacy(plan.seed, 'categories', 't')}) as legacy`))
-  const what = [plural(gone.users, 'user'), plural(gone.categories, 'category', 'categories')]
-    .filter((x) => !x.startsWith('0 ')).concat(found.some((f) => f.of === 'todos') ? ['todos'] : []).join(' and ')
-  // Why those rows go, so that the way to keep them is clear.
-  const why = [
-    gone.users + gone.categories > gone.legacy ? 'seed with as many --users/--categories as before to keep them' : '',
-    gone.legacy > 0 ? `${plural(gone.legacy, 'row')} of them were seeded by an earlier todo-db (version-8 ids), which a re-seed replaces: move the app rows first` : '',
-    found.some((f) => f.of === 'todos') ? 'a seed replaces all its todos on every run: move the app rows first' : '',
-  ].filter(Boolean)
-  throw failed(`seed ${plan.seed} would delete ${what} of its own that ${plural(total, 'row')} of the app ${total === 1 ? 'depends' : 'depend'} on ` +
-    `(${found.map((f) => `${f.table}: ${f.rows} ${f.effect}`).join('; ')}); nothing was changed`, {
-    code: 'SEED_DATA_LOSS',
-    hint: [...why, 'or pass --accept-data-loss to let the app rows go too'].join('; '),
-    data: { dependents: found },
-  })
-}
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
-
-const OLD_TODOS = 'seed_old_todos'
-
-/**
- * Deletes every todo of the seed (both id ranges); they are copied again. The deleted rows are
- * kept until commit, to tell afterwards which of them came back unchanged; returns their number.
- */
-async function removeTodos(step: Step, tx: Sql, seed: number): Promise<number> {
-  await step(tx.unsafe(`create temp table ${OLD_TODOS} (like todos) on commit drop`))
-  const rows = await step<postgres.Row[]>(tx.unsafe(`
-    with gone as (delete from todos t where ${ours(seed, 'todos', 't')} returning t.*)
-    insert into ${OLD_TODOS} select * from gone`))
-  return (rows as unknown as { count: number }).count
-}
-
-/** The seed's todos before and after, row by row (by id, then every column). */
-async function compareTodos(step: Step, tx: Sql, seed: number): Promise<TableChanges> {
-  const [c] = await step<TableChanges[]>(tx.unsafe(`
-    select count(*) filter (where o.id is null)::int as inserted,
-           count(*) filter (where o.id is not null and n.id is not null and row(o.*) is distinct from row(n.*))::int as updated,
-           count(*) filter (where n.id is null)::int as deleted,
-           count(*) filter (where o.id is not null and n.id is not null and row(o.*) is not distinct from row(n.*))::int as unchanged
-      from ${OLD_TODOS} o full join (select * from todos t where ${ours(seed, 'todos', 't')}) n on n.id = o.id`))
-  return c
-}
-
-/** Deletes the seed's rows of a table that this run no longer makes. */
-async function remove(step: Step, tx: Sql, seed: number, table: Table): Promise<number> {
-  const rows = await step<postgres.Row[]>(tx.unsafe(`delete from ${table} t where ${doomed(seed, table, 't')}`))
-  return (rows as unknown as { count: number }).count
-}
-
-/** Inserts the staged rows that are new and updates those that differ; unchanged rows are not touched. */
-async function upsert(step: Step, tx: Sql, table: Table, columns: readonly string[]): Promise<{ inserted: number; updated: number }> {
-  const cols = columns.join(', ')
-  const rest = columns.filter((c) => c !== 'id')
-  // xmax = 0: the row version was inserted by this statement, not updated
-  const [counts] = await step<{ inserted: number; updated: number }[]>(tx.unsafe(`
-    with done as (
-      insert into ${table} (${cols}) select ${cols} from ${stageOf(table)}
-      on conflict (id) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}
-      where (${rest.map((c) => `${table}.${c}`).join(', ')}) is distinct from (${rest.map((c) => `excluded.${c}`).join(', ')})
-      returning xmax = 0 as inserted)
-    select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated from done`))
-  return counts
 }
