@@ -11,18 +11,21 @@ const EFFECT: Record<string, string> = { c: 'would be deleted', n: 'would lose t
 /**
  * Deleting seed rows that rows of the app depend on would take those along (ON DELETE CASCADE),
  * change them (SET NULL) or fail on a foreign key: refuse, as Prisma does for a schema change
- * that loses data, unless --accept-data-loss says to go ahead.
+ * that loses data, unless --accept-data-loss says to go ahead. A key without an ON DELETE action
+ * refuses the delete whatever we say: then no flag helps, and the refusal says so.
  */
 export async function refuseDataLoss(step: Step, tx: Sql, plan: SeedPlan): Promise<void> {
   const keys = await step<ForeignKey[]>(tx.unsafe(FOREIGN_KEYS_SQL))
-  const found: { table: string; rows: number; effect: string; of: string }[] = []
+  const found: { table: string; rows: number; effect: string; of: string; blocks: boolean }[] = []
   for (const fk of keys) {
     const query = dependentsSql(plan.seed, fk)
     if (!query) continue
     const [{ n }] = await step<{ n: number }[]>(tx.unsafe(query))
-    if (n > 0) found.push({ table: fk.child, rows: n, of: fk.parent, effect: EFFECT[fk.onDelete] ?? 'would make the delete fail' })
+    const effect = EFFECT[fk.onDelete]
+    if (n > 0) found.push({ table: fk.child, rows: n, of: fk.parent, effect: effect ?? 'refuse the delete (no ON DELETE action)', blocks: !effect })
   }
-  if (found.length === 0 || plan.acceptDataLoss) return
+  const blocked = found.some((f) => f.blocks)
+  if (found.length === 0 || (plan.acceptDataLoss && !blocked)) return
   const total = found.reduce((sum, f) => sum + f.rows, 0)
   const [gone] = await step<{ users: number; categories: number; legacy: number }[]>(tx.unsafe(`
     select (select count(*)::int from users t where ${doomed(plan.seed, 'users', 't')}) as users,
@@ -40,7 +43,7 @@ export async function refuseDataLoss(step: Step, tx: Sql, plan: SeedPlan): Promi
   throw failed(`seed ${plan.seed} would delete ${what} of its own that ${plural(total, 'row')} of the app ${total === 1 ? 'depends' : 'depend'} on ` +
     `(${found.map((f) => `${f.table}: ${f.rows} ${f.effect}`).join('; ')}); nothing was changed`, {
     code: 'SEED_DATA_LOSS',
-    hint: [...why, 'or pass --accept-data-loss to let the app rows go too'].join('; '),
+    hint: [...why, blocked ? 'or delete those app rows first, or --reset --cascade' : 'or pass --accept-data-loss to let the app rows go too'].join('; '),
     data: { dependents: found },
   })
 }
