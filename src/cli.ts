@@ -182,7 +182,8 @@ Exit codes:
 
 Examples:
   $ todo-db seed
-  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json`)
+  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json
+  $ todo-db seed --today 2026-01-15          the same rows whenever it runs`)
     .action(action(lazy('seed')))
 
   const provision = program
