@@ -163,21 +163,27 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     .option('--users <n>', 'number of users (default: config seed.users, 5)')
     .option('--categories <n>', 'categories per user (default: config seed.categories, 3)')
     .option('--todos <n>', 'todos in all, spread over the users (default: config seed.todos, 50)')
+    .option('--today <YYYY-MM-DD>', 'reference day that dates are spread around (default: today, UTC)')
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
+    .option('--cascade', 'with --reset: also empty the tables that refer to users, categories or todos')
+    .option('--accept-data-loss', 'also delete surplus seed rows that app rows depend on (those go or lose the reference)')
     .addHelpText('after', `
-Running it again with the same options leaves the same rows; other seeds' rows and the app's own
+Running it again with the same options (and day) leaves the same rows; other seeds' rows and the app's own
 rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGTERM rolls it all back.
 
 Exit codes:
   0  seeded
-  1  refused or failed: schema not migrated (run todo-db migrate up), a constraint, a lock timeout
+  1  refused or failed: schema not migrated (run todo-db migrate up), app rows depend on seed rows
+     this run would delete (--accept-data-loss), --reset when other tables refer to users
+     (--cascade), a constraint, a lock timeout, another seed running
   2  no answer from the server, or the connection was lost (nothing was changed)
   3  bad input: flags, config, database URL
   130/143  interrupted by SIGINT/SIGTERM (nothing was changed)
 
 Examples:
   $ todo-db seed
-  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json`)
+  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json
+  $ todo-db seed --today 2026-01-15          the same rows whenever it runs`)
     .action(action(lazy('seed')))
 
   const provision = program
