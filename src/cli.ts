@@ -108,6 +108,7 @@ Examples:
 Examples:
   $ todo-db migrate up                 apply every pending migration
   $ todo-db migrate down               revert the last one
+  $ todo-db migrate down --all --yes   revert all of them (more than one asks first, or needs --yes)
   $ todo-db migrate up --to 1764000000001_create-categories --dry-run
   $ todo-db migrate status --json
   $ todo-db migrate create add-tags
@@ -118,8 +119,9 @@ runs outside one, for CREATE INDEX CONCURRENTLY. Concurrent runs queue on an adv
 up/down need a direct session: with a PgBouncer URL (pgbouncer=true) set DATABASE_URL_UNPOOLED;
 a Neon -pooler host is switched to its direct host. status and --dry-run work through a pooler.
 
-Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server,
-3 bad input (count, --to, pooled-only URL), 4 drift (an applied file edited or missing)`)
+Exit codes: 0 done, 1 a migration or database error (or "no" to down's question), 2 no answer
+from the server, 3 bad input (count, --to, pooled-only URL, down of several without --yes and no
+terminal), 4 drift (an applied file edited or missing)`)
   const migrationOptions = (c: Command) =>
     c
       .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
@@ -143,7 +145,8 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
       .description('revert applied migrations (default: the last one)')
       .argument('[count]', 'revert this many')
       .option('--to <name>', 'revert down to, but not including, this migration')
-      .option('--all', 'revert every applied migration'),
+      .option('--all', 'revert every applied migration')
+      .option('-y, --yes', 'revert more than one (a count above 1, --to, --all) without asking: needed without a terminal and with --json'),
   ).action(action(lazy('migrate', 'down')))
   migrationOptions(
     migrate.command('status').description('list migrations: applied, pending, drifted (exit 4 on drift)'),
@@ -167,22 +170,25 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
     .option('--cascade', 'with --reset: also empty the tables that refer to users, categories or todos')
     .option('--accept-data-loss', 'also delete surplus seed rows that app rows depend on (those go or lose the reference)')
+    .option('--dry-run', 'with --reset: list the tables and rows it would empty; change nothing')
+    .option('-y, --yes', 'with --reset: do not ask (needed without a terminal, and with --json)')
     .addHelpText('after', `
 Running it again with the same options (and day) leaves the same rows; other seeds' rows and the app's own
 rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGTERM rolls it all back.
 
 Exit codes:
   0  seeded
-  1  refused or failed: schema not migrated (run todo-db migrate up), app rows depend on seed rows
+  1  "no" to --reset's question; refused or failed: schema not migrated (run todo-db migrate up), app rows depend on seed rows
      this run would delete (--accept-data-loss), --reset when other tables refer to users
      (--cascade), a constraint, a lock timeout, another seed running
   2  no answer from the server, or the connection was lost (nothing was changed)
-  3  bad input: flags, config, database URL
+  3  bad input: flags, config, database URL, --reset without --yes where there is no terminal to ask
   130/143  interrupted by SIGINT/SIGTERM (nothing was changed)
 
 Examples:
   $ todo-db seed
-  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json
+  $ todo-db seed --reset --dry-run          what --reset would empty; asks before it does
+  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --yes --json
   $ todo-db seed --today 2026-01-15          the same rows whenever it runs`)
     .action(action(lazy('seed')))
 

@@ -1,14 +1,31 @@
+import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { parseDuration } from '../duration.js'
+import { badInput } from '../errors.js'
 import { resolveSeedOptions, type SeedFlags } from '../seed/options.js'
+import { previewReset } from '../seed/preview.js'
+import { describeReach } from '../seed/reset.js'
 import { startProgress } from '../seed/progress.js'
 import { seedDatabase, type SeedResult, type TableChanges } from '../seed/seed.js'
 
-export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
+export async function run(ctx: Context, flags: SeedFlags & { dryRun?: boolean; yes?: boolean }): Promise<number> {
   const options = resolveSeedOptions(flags, ctx.config.seed)
+  if (flags.dryRun && !options.reset) throw badInput('seed --dry-run shows what --reset would empty: add --reset', undefined, 'USAGE')
   const target = ctx.target()
   const lockTimeoutMs = parseDuration(ctx.config.timeouts.lock, 'timeouts.lock')
   const statementTimeoutMs = parseDuration(ctx.config.timeouts.statement, 'timeouts.statement')
+  if (options.reset) {
+    // The same list for --dry-run, the question on a terminal, and the refusal without --yes.
+    const reach = await previewReset({ target, deadline: ctx.connectDeadline(), out: ctx.out, statementTimeoutMs, lockTimeoutMs }, options)
+    const items = describeReach(reach)
+    const action = `seed --reset${options.cascade ? ' --cascade' : ''}`
+    if (flags.dryRun) {
+      ctx.out.result({ ok: true, dryRun: true, empties: [...Object.entries(reach.had).map(([table, rows]) => ({ table, rows })), ...reach.cascaded] },
+        `${action} would empty: ${items.join(', ')} (dry run: nothing was changed)`)
+      return 0
+    }
+    await confirmDestruction(ctx, { doing: `${action} empties`, items, yes: flags.yes })
+  }
   const progress = await startProgress(ctx.out, 'seeding:')
   let result: SeedResult
   try {

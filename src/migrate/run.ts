@@ -22,6 +22,8 @@ export interface RunRequest {
   settings: MigrateSettings
   /** The whole run in one transaction instead of one per file. */
   singleTransaction?: boolean
+  /** Asked with the names about to run, under the lock (so they are exactly what runs); throws to stop. */
+  confirm?: (names: string[]) => Promise<void>
 }
 
 export interface RunResult {
@@ -124,6 +126,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
     const plan = choose(inv, req.direction, req.selection)
     if (req.direction === 'down') await downSectionsPresent(plan)
     checkOutsideTransaction(plan, req)
+    await req.confirm?.(plan.map((f) => f.name))
     // Trust on first use: history from before checksums were kept gets today's files' checksums.
     for (const u of inv.unrecorded) {
       await recordChecksum(conn, settings.table, u.name, u.file.checksum)
