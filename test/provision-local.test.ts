@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { runCli, secrets, tempDir } from './helpers/cli.js'
 
 const cwd = tempDir('todo-db-local-')
+const asRoot = process.getuid?.() === 0
 const envOf = () => parseEnv(readFileSync(join(cwd, '.env'), 'utf8')) as Record<string, string>
 
 function listening(port: number): Promise<boolean> {
@@ -32,6 +33,8 @@ describe('todo-db provision --local', () => {
     writeFileSync(join(cwd, '.env'), '# mine\nAPI_TOKEN_NAME=keep\nDATABASE_URL_UNPOOLED=postgres://stale@ep-old.neon.tech/x\n')
     const r = await runCli(['provision', '--local', '--json'], { cwd })
     expect(r.code, r.stderr).toBe(0)
+    // the README promises it: as root the server runs as another user, said when it is made
+    if (asRoot) expect(r.stderr).toMatch(/^warning: running as root: the local PostgreSQL runs as the "postgres" user \(PostgreSQL refuses root\), which owns .*\.todo-db\/postgres$/m)
     const doc = JSON.parse(r.stdout)
     expect(doc).toMatchObject({
       ok: true, provider: 'local', action: 'create', created: true, started: true, user: 'postgres', database: 'todo', host: '127.0.0.1',
@@ -69,6 +72,7 @@ describe('todo-db provision --local', () => {
     // --verbose too: the password is known to the leak check now, so any debug line showing it fails.
     const r = await runCli(['provision', '--local', '--verbose'], { cwd })
     expect(r.code).toBe(0)
+    expect(r.stderr).not.toMatch(/running as root/)
     expect(r.stdout).toMatch(new RegExp(`^local PostgreSQL already running: 127\\.0\\.0\\.1:${port}, database todo as postgres`))
     expect(r.stdout).toMatch(/\.env \(updated\): already up to date/)
     expect(envOf().DATABASE_URL).toBe(url)

@@ -59,6 +59,8 @@ export async function provisionLocal(input: LocalInput): Promise<LocalServer> {
     })
   }
   const ids = await postgresIds(!exists)
+  // Said once, when the cluster is made: its files will belong to another user than the caller.
+  if (ids.uid !== undefined && !exists) out.warn(`running as root: the local PostgreSQL runs as the "${LOCAL_USER}" user (PostgreSQL refuses root), which owns ${paths.data}`)
   mkdirSync(paths.dir, { recursive: true, mode: 0o711 })
   // The project folder may have been moved or re-created since: check again on every run.
   letPostgresReach(paths.data, ids, out)
