@@ -205,6 +205,8 @@ Examples:
     .option('--role <name>', 'Neon database role (default: neondb_owner)')
     .option('--database <name>', 'database name (default: neondb on Neon, todo locally)')
     .option('--delete-branch <name>', 'delete a Neon branch (never the default one; one already gone is done)')
+    .option('--dry-run', 'with --delete-branch or --local --destroy: list what would be deleted; delete nothing')
+    .option('-y, --yes', 'with --delete-branch or --local --destroy: do not ask (needed without a terminal and with --json)')
     .option('--expires-in <duration>', 'a new --branch is deleted by Neon after this long, e.g. 7d, 12h')
     .option('--reset-from-parent', "give --branch its parent's current data (Neon's branch restore); never the default branch")
     .option('--github-output', 'in GitHub Actions: branch_id, db_url, db_url_pooled... as step outputs, the password masked')
@@ -219,11 +221,11 @@ Examples:
     .option('--timeout <duration>', 'give up after this long', '5m')
     .addHelpText('after', `
 Examples:
-  $ todo-db provision --local            then: --local --stop, --local --destroy
+  $ todo-db provision --local            then: --local --stop, --local --destroy (asks first)
   $ NEON_API_KEY=... todo-db provision --project todo --branch dev-alice
   $ todo-db provision --branch dev-x && todo-db migrate up && todo-db seed && todo-db health
   $ todo-db provision list --project todo --json
-  $ todo-db provision --project todo --delete-branch dev-alice
+  $ todo-db provision --project todo --delete-branch dev-alice    asks first (or --yes; --dry-run lists)
   $ todo-db provision --branch preview/pr-42 --expires-in 7d --github-output
   $ todo-db provision --branch dev-alice --reset-from-parent
 
@@ -231,7 +233,8 @@ Exit codes:
   0  done
   1  the Neon API refused (bad key, quota, conflict: its message is shown), or the local server failed
   2  the Neon API unreachable, or not done within --timeout
-  3  bad input: flags, no NEON_API_KEY, several organizations to choose from (--org)`)
+  3  bad input: flags, no NEON_API_KEY, several organizations to choose from (--org),
+     --delete-branch or --local --destroy without --yes where there is no terminal to ask`)
     .action(action(lazy('provision')))
   provision
     .command('list')

@@ -22,7 +22,7 @@ function listening(port: number): Promise<boolean> {
 
 afterAll(async () => {
   // Never leave a server behind, whatever failed above.
-  if (existsSync(join(cwd, '.todo-db'))) await runCli(['provision', '--local', '--destroy'], { cwd })
+  if (existsSync(join(cwd, '.todo-db'))) await runCli(['provision', '--local', '--destroy', '--yes'], { cwd })
 })
 
 describe('todo-db provision --local', () => {
@@ -136,14 +136,14 @@ describe('todo-db provision --local', () => {
   it('destroys the server and its data (--destroy), and forgets the DATABASE_URL it wrote, in any driver\'s form', async () => {
     expect((await runCli(['provision', '--local', '--url-format', 'asyncpg'], { cwd })).code).toBe(0)
     expect(envOf().DATABASE_URL).toMatch(/^postgresql:\/\/.*\?sslmode=disable$/)
-    const r = await runCli(['provision', '--local', '--destroy', '--json'], { cwd })
+    const r = await runCli(['provision', '--local', '--destroy', '--json', '--yes'], { cwd })
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ action: 'destroy', existed: true, wasRunning: true, envRemoved: ['DATABASE_URL'] })
     expect(await listening(port)).toBe(false)
     expect(existsSync(join(cwd, '.todo-db', 'postgres'))).toBe(false)
     expect(existsSync(join(cwd, '.todo-db', 'local.json'))).toBe(false)
     expect(envOf()).toEqual({ API_TOKEN_NAME: 'keep' })
-    const again = await runCli(['provision', '--local', '--destroy'], { cwd })
+    const again = await runCli(['provision', '--local', '--destroy', '--yes'], { cwd })
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/no local PostgreSQL/)
   })
@@ -179,7 +179,7 @@ describe('todo-db provision --local, concurrent runs', () => {
       expect(readdirSync(join(dir, '.todo-db')).sort()).toEqual(['local.json', 'postgres'])
       expect((await runCli(['health'], { cwd: dir })).code).toBe(0)
     } finally {
-      await runCli(['provision', '--local', '--destroy'], { cwd: dir })
+      await runCli(['provision', '--local', '--destroy', '--yes'], { cwd: dir })
     }
   })
 
@@ -240,7 +240,7 @@ describe('todo-db provision --local, the env file', () => {
       expect(env.KEEP).toBe('1')
       expect((await runCli(['health'], { cwd: dir })).code).toBe(0)
     } finally {
-      await runCli(['provision', '--local', '--destroy'], { cwd: dir })
+      await runCli(['provision', '--local', '--destroy', '--yes'], { cwd: dir })
     }
   })
 })
@@ -268,7 +268,7 @@ describe('todo-db provision --local, interrupted', () => {
       secrets.add(decodeURIComponent(new URL(parseEnv(readFileSync(join(dir, '.env'), 'utf8')).DATABASE_URL!).password))
       expect((await runCli(['health'], { cwd: dir })).code).toBe(0)
     } finally {
-      await runCli(['provision', '--local', '--destroy'], { cwd: dir })
+      await runCli(['provision', '--local', '--destroy', '--yes'], { cwd: dir })
     }
   })
 })

@@ -1,4 +1,5 @@
 // todo-db provision: flags -> a Neon project/branch or a local server -> URLs in the env file.
+import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { parseDeadline, type Deadline } from '../duration.js'
 import { badInput } from '../errors.js'
@@ -26,6 +27,8 @@ export interface ProvisionOptions {
   expiresIn?: string
   resetFromParent?: boolean
   githubOutput?: boolean
+  dryRun?: boolean
+  yes?: boolean
 }
 
 function checkFlags(o: ProvisionOptions): void {
@@ -39,6 +42,9 @@ function checkFlags(o: ProvisionOptions): void {
   if (o.stop && o.destroy) throw badInput('--stop and --destroy together: --destroy stops the server too', undefined, 'USAGE')
   if (o.deleteBranch && (o.branch || o.parent || o.region || o.expiresIn || o.resetFromParent || o.githubOutput)) {
     throw badInput('--delete-branch cannot be combined with --branch, --parent, --region, --expires-in, --reset-from-parent or --github-output', undefined, 'USAGE')
+  }
+  if (o.dryRun && !o.deleteBranch && !o.destroy) {
+    throw badInput('--dry-run goes with --delete-branch or --local --destroy: it lists what they would delete', undefined, 'USAGE')
   }
   if ((o.expiresIn || o.resetFromParent) && !o.branch) {
     throw badInput(`${o.expiresIn ? '--expires-in' : '--reset-from-parent'} needs --branch`, 'the default branch neither expires nor has a parent', 'USAGE')
@@ -117,8 +123,17 @@ async function runNeon(ctx: Context, o: ProvisionOptions): Promise<void> {
 
 async function runDeleteBranch(ctx: Context, o: ProvisionOptions): Promise<void> {
   const api = await neonApi(ctx, o)
-  const { deleteBranch, NEON_DEFAULT_DATABASE, NEON_DEFAULT_ROLE } = await import('../provision/neon.js')
-  const r = await deleteBranch(api, o.project, o.deleteBranch!, { role: o.role ?? NEON_DEFAULT_ROLE, database: o.database ?? NEON_DEFAULT_DATABASE })
+  const { branchToDelete, deleteBranch, NEON_DEFAULT_DATABASE, NEON_DEFAULT_ROLE } = await import('../provision/neon.js')
+  type Found = Awaited<ReturnType<typeof branchToDelete>>
+  const items = (f: Found) => (f.branch ? [`branch ${f.branch.name} (${f.branch.id}) of Neon project ${f.project.name}, with all its data`] : [])
+  if (o.dryRun) {
+    const f = await branchToDelete(api, o.project, o.deleteBranch!)
+    ctx.out.result({ ok: true, provider: 'neon', dryRun: true, project: f.project, wouldDelete: f.branch ?? null },
+      f.branch ? `provision --delete-branch would delete ${items(f)[0]} (dry run: nothing was deleted)` : `no branch ${o.deleteBranch} in Neon project ${f.project.name}: nothing to delete`)
+    return
+  }
+  const r = await deleteBranch(api, o.project, o.deleteBranch!, { role: o.role ?? NEON_DEFAULT_ROLE, database: o.database ?? NEON_DEFAULT_DATABASE },
+    (f) => confirmDestruction(ctx, { doing: 'provision --delete-branch deletes', items: items(f), yes: o.yes }))
   // Like --local --destroy: URLs of a server that no longer exists would only fail later.
   if (!r.branch) {
     // Idempotent, as a CI job closing a pull request needs: an expired or already deleted branch is done.
@@ -150,6 +165,14 @@ async function runLocalLocked(ctx: Context, o: ProvisionOptions, deadline: Deadl
     return
   }
   if (o.destroy) {
+    const what = local.localToDestroy(ctx.cwd)
+    const items = what.existed ? [`the local PostgreSQL in ${what.dataDir}, with all its data (${megabytes(what.bytes)})`] : []
+    if (o.dryRun) {
+      ctx.out.result({ ok: true, provider: 'local', action: 'destroy', dryRun: true, ...what },
+        what.existed ? `provision --local --destroy would delete ${items[0]} (dry run: nothing was deleted)` : `no local PostgreSQL in ${what.dataDir}: nothing to delete`)
+      return
+    }
+    await confirmDestruction(ctx, { doing: 'provision --local --destroy deletes', items, yes: o.yes })
     const r = await local.destroyLocal(ctx.cwd)
     const envRemoved = forgetUrls(ctx.cwd, o.envFile, [r.url])
     const { url: _url, ...shown } = r
@@ -171,6 +194,8 @@ async function runLocalLocked(ctx: Context, o: ProvisionOptions, deadline: Deadl
     'stop it with todo-db provision --local --stop; delete it with --destroy',
   ].join('\n'))
 }
+
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 
 /** The driver whose URL form goes to the env file: --url-format, else TODO_DB_URL_FORMAT or the config. */
 function urlFormat(ctx: Context, o: ProvisionOptions): UrlFormat {
