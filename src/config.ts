@@ -74,6 +74,9 @@ function checkShape(raw: unknown, base: object, where: string, filepath: string)
     if (isObject(expected)) checkShape(value, expected, name, filepath)
     else if (typeof expected === 'string' && typeof value !== 'string' && !(name.startsWith('timeouts.') && typeof value === 'number')) {
       throw badInput(`${filepath}: ${name} must be a string, not ${JSON.stringify(value)}`)
+    } else if (typeof value === 'string' && value.trim() === '') {
+      // "" would mean the current folder, or no timeout: never what a config file means to say.
+      throw badInput(`${filepath}: ${name} is empty`, 'give it a value or remove the key', 'EMPTY_VALUE')
     } else if (typeof expected === 'number' && typeof value !== 'number') {
       throw badInput(`${filepath}: ${name} must be a number, not ${JSON.stringify(value)}`)
     }
@@ -107,7 +110,10 @@ export function withEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config
   const out: Config = { ...config, timeouts: { ...config.timeouts }, seed: { ...config.seed } }
   for (const [name, apply] of Object.entries(CONFIG_ENV)) {
     const value = env[name]
-    if (value !== undefined && value.trim() !== '') apply(out, value.trim())
+    if (value === undefined) continue
+    // Set but blank ("$UNSET_VAR" in CI): a mistake to report, not a reason to use the default.
+    if (value.trim() === '') throw badInput(`${name} is set but empty`, `give it a value or unset it`, 'EMPTY_VALUE')
+    apply(out, value.trim())
   }
   return out
 }
