@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, CommanderError } from 'commander'
-import { ExitCode, badInput, redact, toTodoDbError } from './errors.js'
+import { ExitCode, badInput, redact, registerCredentialsIn, registerSecretsOf, toTodoDbError } from './errors.js'
 import { createOutput, type OutputOptions } from './output.js'
 import { PACKAGE_ROOT } from './package-root.js'
 import type { Context, GlobalOptions } from './context.js'
@@ -234,6 +234,10 @@ export async function run(input: RunInput): Promise<number> {
   const signal = input.signal ?? new AbortController().signal
   let exitCode: number = ExitCode.OK
   let parseErrorOut = ''
+  // Before commander echoes anything: a URL given as a count, a name or an unknown command is
+  // masked in every message, in every spelling.
+  registerSecretsOf(env)
+  registerCredentialsIn(input.argv)
 
   const program = buildProgram(async (load, cmd, args) => {
     const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>

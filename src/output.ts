@@ -1,7 +1,8 @@
 // One place for output. Results go to stdout (human text, or one JSON document with --json);
-// logs, spinners and errors go to stderr. Everything passes through redact().
+// logs, spinners and errors go to stderr. Everything passes through redact(), JSON values before
+// they are serialised.
 import type { ChalkInstance } from 'chalk'
-import { redact, type TodoDbError } from './errors.js'
+import { redact, redactValue, type TodoDbError } from './errors.js'
 
 // chalk is loaded only when colour is possible: scripts and CI (no TTY) skip its start-up cost.
 const chalk = process.stderr.isTTY || process.stdout.isTTY ? await import('chalk') : undefined
@@ -65,7 +66,7 @@ export function createOutput(opts: OutputOptions = {}): Output {
     color,
     result(data, human) {
       if (json) {
-        stdout.write(redact(JSON.stringify(data, null, 2)) + '\n')
+        stdout.write(JSON.stringify(redactValue(data), null, 2) + '\n')
         return
       }
       const text = typeof human === 'function' ? human() : human
@@ -83,7 +84,7 @@ export function createOutput(opts: OutputOptions = {}): Output {
     error(e) {
       if (json) {
         // A machine reading stdout still gets one JSON document it can parse.
-        stdout.write(redact(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2)) + '\n')
+        stdout.write(JSON.stringify(redactValue({ ok: false, error: e.toJSON() }), null, 2) + '\n')
       }
       err(color.red('error: ') + e.message + (e.hint ? ` ${color.dim('(' + e.hint + ')')}` : ''))
     },

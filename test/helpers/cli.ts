@@ -20,7 +20,14 @@ export function leakedSecret(text: string): string | undefined {
   } catch {
     // outside a vitest worker: only the registered secrets
   }
-  return all.find((s) => s && (text.includes(s) || text.includes(encodeURIComponent(s))))
+  return all.find((s) => s && spellings(s).some((form) => text.includes(form)))
+}
+
+/** The ways a secret gets written: raw, percent-encoded (whole, or as Python's quote() leaves "/"), JSON-escaped. */
+export function spellings(secret: string): string[] {
+  const encoded = encodeURIComponent(secret)
+  const forms = [secret, encoded, encoded.replace(/%2F/g, '/'), JSON.stringify(secret).slice(1, -1)]
+  return [...new Set(forms)]
 }
 
 export interface CliResult {
