@@ -271,6 +271,11 @@ export async function run(input: RunInput): Promise<number> {
   }
   applyOutput(program)
 
+  // Errors before a command runs (usage errors) still answer --json with one document on stdout.
+  // Commander stops before it has parsed --json, so look for it in argv (before any "--").
+  const end = input.argv.indexOf('--')
+  const usageOut = () => createOutput({ json: (end < 0 ? input.argv : input.argv.slice(0, end)).includes('--json'), ...input.streams })
+
   try {
     await program.parseAsync(input.argv, { from: 'user' })
   } catch (e) {
@@ -279,17 +284,18 @@ export async function run(input: RunInput): Promise<number> {
       if (e.code === 'commander.help') {
         // `todo-db` or `todo-db migrate` alone: a command is missing. Show what there is.
         stderr.write(parseErrorOut)
+        const out = usageOut()
+        if (out.json) out.result({ ok: false, error: { code: 'USAGE', message: 'a command is missing', hint: 'see todo-db --help' } }, '')
         return ExitCode.BAD_INPUT
       }
       if (e.code === 'commander.executeSubCommandAsync' || e.exitCode === 0) return ExitCode.OK
       const first = (parseErrorOut.split('\n').find((l) => l.trim()) ?? e.message).replace(/^error:\s*/, '')
       const suggestion = parseErrorOut.match(/\(Did you mean [^)]*\)/)?.[0]
-      const err = badInput(first + (suggestion && !first.includes('Did you mean') ? ` ${suggestion}` : ''), 'see todo-db --help', 'USAGE')
-      stderr.write(redact(`error: ${err.message} (${err.hint})`) + '\n')
+      usageOut().error(badInput(first + (suggestion && !first.includes('Did you mean') ? ` ${suggestion}` : ''), 'see todo-db --help', 'USAGE'))
       return ExitCode.BAD_INPUT
     }
     const err = toTodoDbError(e)
-    stderr.write(redact(`error: ${err.message}`) + '\n')
+    usageOut().error(err)
     return err.exitCode
   }
   return exitCode

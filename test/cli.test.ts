@@ -79,3 +79,23 @@ describe('the last line of defence (main)', () => {
     })
   }
 })
+
+describe('usage errors with --json', () => {
+  const cases = [
+    ['helth', '--json'],
+    ['health', '--timout', '5s', '--json'],
+    ['health', '--json', '--timeout'],
+    ['migrate', '--json'],
+    ['--json', 'migrate', 'up', '--to'],
+  ]
+  for (const args of cases) {
+    it(`todo-db ${args.join(' ')}: one JSON document on stdout, the error on stderr, exit 3`, async () => {
+      const r = await runCli(args)
+      expect(r.code).toBe(3)
+      const doc = JSON.parse(r.stdout)
+      expect(doc).toMatchObject({ ok: false, error: { code: 'USAGE', hint: 'see todo-db --help' } })
+      expect(doc.error.message).toMatch(/unknown|missing/)
+      expect(r.stderr).toMatch(/unknown|missing|Usage:/)
+    })
+  }
+})

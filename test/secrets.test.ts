@@ -140,7 +140,7 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
       for (const json of [false, true]) {
         const r = await runCli([...args, ...(json ? ['--json'] : [])], { cwd })
         expect(r.code, args.join(' ')).toBe(3)
-        clean(r, `${args.join(' ')} json=${json}`, json && args.length > 1)
+        clean(r, `${args.join(' ')} json=${json}`, json)
       }
     }
   })
