@@ -57,6 +57,13 @@ export function createOutput(opts: OutputOptions = {}): Output {
   const interactive = !!stderr.isTTY && sized && !json && !quiet && !process.env.CI
 
   const err = (line: string) => stderr.write(redact(line) + '\n')
+  // --json prints exactly one document: a result, or else the error.
+  let documentWritten = false
+  const writeDocument = (doc: unknown) => {
+    if (documentWritten) return
+    documentWritten = true
+    stdout.write(JSON.stringify(redactValue(doc), null, 2) + '\n')
+  }
 
   return {
     json,
@@ -66,7 +73,7 @@ export function createOutput(opts: OutputOptions = {}): Output {
     color,
     result(data, human) {
       if (json) {
-        stdout.write(JSON.stringify(redactValue(data), null, 2) + '\n')
+        writeDocument(data)
         return
       }
       const text = typeof human === 'function' ? human() : human
@@ -83,8 +90,9 @@ export function createOutput(opts: OutputOptions = {}): Output {
     },
     error(e) {
       if (json) {
-        // A machine reading stdout still gets one JSON document it can parse.
-        stdout.write(JSON.stringify(redactValue({ ok: false, error: e.toJSON() }), null, 2) + '\n')
+        // A machine reading stdout still gets one JSON document it can parse (unless the command's
+        // own document, which tells of the failure, is out already: health's report).
+        writeDocument({ ok: false, error: e.toJSON() })
       }
       err(color.red('error: ') + e.message + (e.hint ? ` ${color.dim('(' + e.hint + ')')}` : ''))
     },

@@ -85,7 +85,7 @@ describe('todo-db seed', () => {
     expect(ra.code).toBe(0)
     const doc = JSON.parse(ra.stdout)
     expect(doc).toMatchObject({ users: 6, categories: 24, todos: 300 })
-    expect(Object.keys(doc).sort()).toEqual(['categories', 'ms', 'rowsPerSecond', 'todos', 'users'])
+    expect(Object.keys(doc).sort()).toEqual(['categories', 'ms', 'ok', 'rowsPerSecond', 'todos', 'users'])
     expect(doc.rowsPerSecond).toBeGreaterThan(0)
     expect((await seed(b, small)).code).toBe(0)
     expect(digest(a)).toEqual(digest(b))

@@ -11,7 +11,7 @@ export async function run(ctx: Context, opts: { force?: boolean; migrationsDir?:
     'todo-db seed',
     'todo-db health',
   ]
-  ctx.out.result({ changes, next }, () => {
+  ctx.out.result({ ok: true, changes, next }, () => {
     const c = ctx.out.color
     const lines = changes.map((ch) => `  ${ch.action === 'kept' ? c.dim(ch.action.padEnd(11)) : c.green(ch.action.padEnd(11))} ${ch.path}`)
     const kept = changes.some((ch) => ch.action === 'kept')

@@ -26,7 +26,7 @@ export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
     throw e
   }
   progress.stop()
-  ctx.out.result(result, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
+  ctx.out.result({ ok: true, ...result }, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
     `(seed ${options.seed}${options.reset ? ', after reset' : ''}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s`)
   return 0
 }
