@@ -227,6 +227,12 @@ Exit codes:
   return program
 }
 
+/** Whether argv asks for --json (before any "--"), for errors that come before commander has parsed it. */
+function jsonRequested(argv: string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json')
+}
+
 /** Runs the CLI and returns the exit code. Never throws, never exits: tests call it directly. */
 export async function run(input: RunInput): Promise<number> {
   const cwd = input.cwd ?? process.cwd()
@@ -272,9 +278,7 @@ export async function run(input: RunInput): Promise<number> {
   applyOutput(program)
 
   // Errors before a command runs (usage errors) still answer --json with one document on stdout.
-  // Commander stops before it has parsed --json, so look for it in argv (before any "--").
-  const end = input.argv.indexOf('--')
-  const usageOut = () => createOutput({ json: (end < 0 ? input.argv : input.argv.slice(0, end)).includes('--json'), ...input.streams })
+  const usageOut = () => createOutput({ json: jsonRequested(input.argv), ...input.streams })
 
   try {
     await program.parseAsync(input.argv, { from: 'user' })
@@ -318,7 +322,8 @@ export async function main(argv: string[]): Promise<void> {
   // one redacted line and a documented exit code, never a stack trace.
   const onCrash = (e: unknown) => {
     const err = toTodoDbError(e)
-    process.stderr.write(redact(`error: ${err.message}`) + '\n')
+    // With --json, the failure document too, unless the command's own is out already.
+    createOutput({ json: jsonRequested(argv.slice(2)) }).error(err)
     if (process.env.TODO_DB_DEBUG && e instanceof Error && e.stack) process.stderr.write(redact(e.stack) + '\n')
     process.exit(signalled ? (signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM) : err.exitCode)
   }

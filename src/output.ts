@@ -43,6 +43,10 @@ export interface Output {
   spinner(text: string): Promise<Spinner>
 }
 
+// --json prints exactly one document: a result, or else the error. One process runs one command,
+// and may make more than one Output (the command's, the error path's, the crash handler's).
+let documentWritten = false
+
 export function createOutput(opts: OutputOptions = {}): Output {
   const stdout = opts.stdout ?? process.stdout
   const stderr = opts.stderr ?? process.stderr
@@ -57,8 +61,6 @@ export function createOutput(opts: OutputOptions = {}): Output {
   const interactive = !!stderr.isTTY && sized && !json && !quiet && !process.env.CI
 
   const err = (line: string) => stderr.write(redact(line) + '\n')
-  // --json prints exactly one document: a result, or else the error.
-  let documentWritten = false
   const writeDocument = (doc: unknown) => {
     if (documentWritten) return
     documentWritten = true

@@ -55,7 +55,7 @@ describe('the todo-db command line', () => {
 describe('the last line of defence (main)', () => {
   // What a driver callback throwing after its socket died looks like from the outside: an error
   // nobody awaits. Injected with a preload module, so the bin runs exactly as shipped.
-  const crash = (how: 'throw' | 'reject') => {
+  const crash = (how: 'throw' | 'reject', extra: string[] = []) => {
     const dir = tempDir()
     const preload = join(dir, 'crash.mjs')
     writeFileSync(preload, `setTimeout(() => {
@@ -64,7 +64,7 @@ describe('the last line of defence (main)', () => {
 }, 300)\n`)
     secrets.add(CRASH_SECRET)
     // Port 1 refuses: health keeps retrying until its timeout, long after the crash.
-    return runCli(['health', '--timeout', '20s'], {
+    return runCli(['health', '--timeout', '20s', ...extra], {
       env: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}`, CRASH_SECRET, DATABASE_URL: 'postgres://u@127.0.0.1:1/db' },
     })
   }
@@ -78,6 +78,13 @@ describe('the last line of defence (main)', () => {
       expect(r.ms).toBeLessThan(10_000)
     })
   }
+
+  it('with --json, the crash is one failure document on stdout too', async () => {
+    const r = await crash('throw', ['--json'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'socket callback failed for postgres://app:****@db.example/todo' } })
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+  })
 })
 
 describe('usage errors with --json', () => {
