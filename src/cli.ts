@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, CommanderError } from 'commander'
 import { ExitCode, badInput, redact, registerCredentialsIn, registerSecretsOf, toTodoDbError } from './errors.js'
+import { loadEnv } from './config.js'
 import { createOutput, type OutputOptions } from './output.js'
 import { PACKAGE_ROOT } from './package-root.js'
 import type { Context, GlobalOptions } from './context.js'
@@ -242,7 +243,7 @@ export async function run(input: RunInput): Promise<number> {
   let parseErrorOut = ''
   // Before commander echoes anything: a URL given as a count, a name or an unknown command is
   // masked in every message, in every spelling.
-  registerSecretsOf(env)
+  registerSecretsOf(loadEnv(cwd, env))
   registerCredentialsIn(input.argv)
 
   const program = buildProgram(async (load, cmd, args) => {

@@ -1,6 +1,8 @@
 // No password or API key in any output: every runCli() call in the suite already fails on a
 // registered secret; here every command is driven through its success, failure and --verbose
 // paths with a password full of URL-special characters.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, createDatabase, dropDatabase, psql } from './helpers/db.js'
 import { leakedSecret, runCli, secrets, tempDir } from './helpers/cli.js'
@@ -123,6 +125,16 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
         expect(r.code, args.join(' ')).toBe(3)
         clean(r, `${args.join(' ')} json=${json}`, json)
       }
+    }
+  })
+
+  it("a password from .env, echoed by commander's own messages before any command runs", async () => {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, '.env'), `DATABASE_URL=${good()}\n`)
+    for (const args of [[pw], [pythonQuoted, '--json'], ['migrate', 'up', pw]]) {
+      const r = await runCli(args, { cwd })
+      expect(r.code, args.join(' ')).toBe(3)
+      clean(r, args.join(' '), args.includes('--json'))
     }
   })
 
