@@ -71,6 +71,12 @@ describe('an explicitly empty value is bad input, never a fallback', () => {
     }
   })
 
+  it('--lock-timeout "" names the flag, not the config key it would override', async () => {
+    const r = await runCli(['migrate', 'up', '--lock-timeout', ''], { env: { DATABASE_URL: dbUrl(db) } })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/^error: --lock-timeout: "" is not a duration/)
+  })
+
   it('--migrations-dir "" is bad input, for migrate and init', async () => {
     const r = await runCli(['migrate', 'status', '--migrations-dir', ''], { env: { DATABASE_URL: dbUrl(db) } })
     expect(r.code).toBe(3)

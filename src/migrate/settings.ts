@@ -52,7 +52,7 @@ export function migrateSettings(ctx: Context, flags: MigrateFlags): MigrateSetti
   return {
     dir: applyDirOf(ctx, flags),
     table,
-    lockTimeoutMs: parseDuration(flags.lockTimeout ?? ctx.config.timeouts.lock, flags.lockTimeout ? '--lock-timeout' : 'timeouts.lock'),
+    lockTimeoutMs: parseDuration(flags.lockTimeout ?? ctx.config.timeouts.lock, flags.lockTimeout !== undefined ? '--lock-timeout' : 'timeouts.lock'),
     statementTimeoutMs: parseDuration(ctx.config.timeouts.statement, 'timeouts.statement'),
   }
 }
