@@ -33,6 +33,9 @@ describe('the published schemas', () => {
     expect(jsonContractViolation(['seed', '--json'], '{"ok":false,"error":{"code":"X","message":"m"}}\n{"ok":false,"error":{"code":"X","message":"m"}}')).toMatch(/not one JSON document/)
     expect(jsonContractViolation(['seed', '--json'], '')).toMatch(/not one JSON document/)
     expect(jsonContractViolation(['seed', '--json'], '{"ok":false,"error":{"code":"X","message":"m"}}')).toBeUndefined()
+    // a misspelt subcommand answers with the failure document; a new subcommand needs its own schema
+    expect(jsonContractViolation(['migrate', 'upp', '--json'], '{"ok":false,"error":{"code":"USAGE","message":"m"}}')).toBeUndefined()
+    expect(jsonContractViolation(['migrate', 'redo', '--json'], '{"ok":true}')).toMatch(/there is no schemas\/migrate-redo\.schema\.json/)
   })
 })
 
