@@ -108,11 +108,15 @@ export function registerCredentialsIn(values: Iterable<string | undefined>): voi
   }
 }
 
-/** What the environment holds that is secret: PGPASSWORD, NEON_API_KEY, and every URL's password. */
+/**
+ * What the environment holds that is secret: PGPASSWORD, NEON_API_KEY, and the password of every
+ * *_URL / *_URI / *_DSN (DATABASE_URL, DATABASE_URL_UNPOOLED, ...). Only those: a PATH with an
+ * "@" in it is no credential.
+ */
 export function registerSecretsOf(env: NodeJS.ProcessEnv): void {
   registerSecret(env.PGPASSWORD)
   registerSecret(env.NEON_API_KEY)
-  registerCredentialsIn(Object.values(env))
+  registerCredentialsIn(Object.entries(env).filter(([name]) => /(^|_)(URL|URI|DSN)(_|$)/i.test(name)).map(([, value]) => value))
 }
 
 function percentDecode(s: string): string {
