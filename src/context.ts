@@ -1,6 +1,5 @@
 // What every command gets: where it runs, what it reads, where it writes.
 import { DEFAULT_CONFIG, loadConfig, loadEnv, withEnvOverrides, type Config } from './config.js'
-import { registerSecretsOf } from './errors.js'
 import { createOutput, type Output, type OutputOptions } from './output.js'
 import { Deadline, parseDeadline } from './duration.js'
 import { resolveTarget } from './db/target.js'
@@ -44,8 +43,6 @@ export async function createContext(input: ContextInput): Promise<Context> {
   const { cwd, globals } = input
   const out = createOutput({ ...globals, ...input.streams })
   const env = loadEnv(cwd, input.env)
-  // .env's secrets too, before anything can echo them.
-  registerSecretsOf(env)
   const loaded = input.loadConfig === false ? { config: DEFAULT_CONFIG, filepath: undefined } : await loadConfig(cwd)
   // A command that reads no config file (health) has no use for TODO_DB_* either.
   const config = input.loadConfig === false ? loaded.config : withEnvOverrides(loaded.config, env)
