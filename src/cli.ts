@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, CommanderError } from 'commander'
-import { ExitCode, badInput, redact, toTodoDbError } from './errors.js'
+import { ExitCode, badInput, redact, registerCredentialsIn, registerSecretsOf, toTodoDbError } from './errors.js'
+import { loadEnv } from './config.js'
 import { createOutput, type OutputOptions } from './output.js'
 import { PACKAGE_ROOT } from './package-root.js'
 import type { Context, GlobalOptions } from './context.js'
@@ -239,6 +240,12 @@ Exit codes:
   return program
 }
 
+/** Whether argv asks for --json (before any "--"), for errors that come before commander has parsed it. */
+function jsonRequested(argv: string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json')
+}
+
 /** Runs the CLI and returns the exit code. Never throws, never exits: tests call it directly. */
 export async function run(input: RunInput): Promise<number> {
   const cwd = input.cwd ?? process.cwd()
@@ -246,6 +253,10 @@ export async function run(input: RunInput): Promise<number> {
   const signal = input.signal ?? new AbortController().signal
   let exitCode: number = ExitCode.OK
   let parseErrorOut = ''
+  // Before commander echoes anything: a URL given as a count, a name or an unknown command is
+  // masked in every message, in every spelling.
+  registerSecretsOf(loadEnv(cwd, env))
+  registerCredentialsIn(input.argv)
 
   const program = buildProgram(async (load, cmd, args) => {
     const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>
@@ -279,6 +290,9 @@ export async function run(input: RunInput): Promise<number> {
   }
   applyOutput(program)
 
+  // Errors before a command runs (usage errors) still answer --json with one document on stdout.
+  const usageOut = () => createOutput({ json: jsonRequested(input.argv), ...input.streams })
+
   try {
     await program.parseAsync(input.argv, { from: 'user' })
   } catch (e) {
@@ -287,17 +301,18 @@ export async function run(input: RunInput): Promise<number> {
       if (e.code === 'commander.help') {
         // `todo-db` or `todo-db migrate` alone: a command is missing. Show what there is.
         stderr.write(parseErrorOut)
+        const out = usageOut()
+        if (out.json) out.result({ ok: false, error: { code: 'USAGE', message: 'a command is missing', hint: 'see todo-db --help' } }, '')
         return ExitCode.BAD_INPUT
       }
       if (e.code === 'commander.executeSubCommandAsync' || e.exitCode === 0) return ExitCode.OK
       const first = (parseErrorOut.split('\n').find((l) => l.trim()) ?? e.message).replace(/^error:\s*/, '')
       const suggestion = parseErrorOut.match(/\(Did you mean [^)]*\)/)?.[0]
-      const err = badInput(first + (suggestion && !first.includes('Did you mean') ? ` ${suggestion}` : ''), 'see todo-db --help', 'USAGE')
-      stderr.write(redact(`error: ${err.message} (${err.hint})`) + '\n')
+      usageOut().error(badInput(first + (suggestion && !first.includes('Did you mean') ? ` ${suggestion}` : ''), 'see todo-db --help', 'USAGE'))
       return ExitCode.BAD_INPUT
     }
     const err = toTodoDbError(e)
-    stderr.write(redact(`error: ${err.message}`) + '\n')
+    usageOut().error(err)
     return err.exitCode
   }
   return exitCode
@@ -320,7 +335,8 @@ export async function main(argv: string[]): Promise<void> {
   // one redacted line and a documented exit code, never a stack trace.
   const onCrash = (e: unknown) => {
     const err = toTodoDbError(e)
-    process.stderr.write(redact(`error: ${err.message}`) + '\n')
+    // With --json, the failure document too, unless the command's own is out already.
+    createOutput({ json: jsonRequested(argv.slice(2)) }).error(err)
     if (process.env.TODO_DB_DEBUG && e instanceof Error && e.stack) process.stderr.write(redact(e.stack) + '\n')
     process.exit(signalled ? (signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM) : err.exitCode)
   }

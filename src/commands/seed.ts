@@ -26,7 +26,7 @@ export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
     throw e
   }
   progress.stop()
-  ctx.out.result(result, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
+  ctx.out.result({ ok: true, ...result }, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
     `(seed ${options.seed}, day ${result.today}${options.reset ? ', after reset' : ''}${emptiedToo(result)}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s; ` +
     Object.entries(result.changes).map(([table, c]) => `${table}: ${describe(c)}`).join('; '))
   return 0

@@ -22,6 +22,8 @@ export interface MigrateFlags {
 /** The migrations folder, absolute: --migrations-dir, else the config's migrationsDir. */
 export function migrationsDirOf(ctx: Context, flags: MigrateFlags): string {
   const dir = flags.migrationsDir ?? ctx.config.migrationsDir
+  // "" would resolve to the current folder: every applied migration would look missing (drift).
+  if (dir.trim() === '') throw badInput('--migrations-dir is empty', 'name the migrations folder', 'EMPTY_VALUE')
   return isAbsolute(dir) ? dir : resolve(ctx.cwd, dir)
 }
 
@@ -50,7 +52,7 @@ export function migrateSettings(ctx: Context, flags: MigrateFlags): MigrateSetti
   return {
     dir: applyDirOf(ctx, flags),
     table,
-    lockTimeoutMs: parseDuration(flags.lockTimeout ?? ctx.config.timeouts.lock, flags.lockTimeout ? '--lock-timeout' : 'timeouts.lock'),
+    lockTimeoutMs: parseDuration(flags.lockTimeout ?? ctx.config.timeouts.lock, flags.lockTimeout !== undefined ? '--lock-timeout' : 'timeouts.lock'),
     statementTimeoutMs: parseDuration(ctx.config.timeouts.statement, 'timeouts.statement'),
   }
 }
