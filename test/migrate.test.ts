@@ -299,6 +299,23 @@ describe('drift', () => {
   })
 })
 
+describe('status --exit-code', () => {
+  it('exits 5 while migrations are pending, 0 when up to date, 4 on drift; plain status exits 0', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    const pending = await migrate(db, ['status', '--exit-code'], { dir })
+    expect(pending.code).toBe(5)
+    expect(pending.stdout).toMatch(new RegExp(`${SCHEMA_NAMES.length} pending`))
+    expect((await migrate(db, ['status'], { dir })).code).toBe(0)
+    expect((await migrate(db, ['status', '--exit-code', '--json'], { dir })).code).toBe(5)
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    expect((await migrate(db, ['status', '--exit-code'], { dir })).code).toBe(0)
+    appendFileSync(join(dir, SCHEMA_FILES[0]), '\n-- edited\n')
+    appendFileSync(join(dir, '1764000000009_more.sql'), sqlFile('select 1;'))
+    expect((await migrate(db, ['status', '--exit-code'], { dir })).code).toBe(4)
+  })
+})
+
 describe('bad input exits 3', () => {
   it.each([
     [['up', '--to', 'no-such-migration'], /unknown migration "no-such-migration"/],
@@ -353,6 +370,22 @@ describe('migrate create', () => {
     const dir = migrationsDir({ '1900000000000_future.sql': sqlFile('select 1;') }, false)
     expect((await migrate('unused', ['create', 'after-future'], { dir })).code).toBe(0)
     expect(readdirSync(dir).sort()[1]).toBe('1900000000001_after-future.sql')
+  })
+
+  it('where init never ran (up/status use the bundled schema) says to run init first, and writes nothing', async () => {
+    const db = freshDb()
+    const cwd = tempDir()
+    const env = { DATABASE_URL: dbUrl(db) }
+    const r = await runCli(['migrate', 'create', 'add-tags'], { cwd, env })
+    expect(r.code).toBe(3)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: there is no migrations folder here .*run todo-db init first/)])
+    expect(readdirSync(cwd)).toEqual([])
+    // the bundled schema is still what status sees: nothing MISSING
+    expect((await runCli(['migrate', 'status'], { cwd, env })).code).toBe(0)
+    expect((await runCli(['init'], { cwd })).code).toBe(0)
+    const made = await runCli(['migrate', 'create', 'add-tags'], { cwd, env })
+    expect(made.code, made.stderr).toBe(0)
+    expect(readdirSync(join(cwd, 'migrations')).filter((f) => f.endsWith('.sql'))).toHaveLength(SCHEMA_FILES.length + 1)
   })
 
   it('refuses a name with spaces or slashes (exit 3)', async () => {
