@@ -1,7 +1,7 @@
 // The pure parts of migrate, without a server: planning, checksums, error positions, and the
 // one place we depend on node-pg-migrate's exact SQL (the INSERT that marks a migration as run).
 import { describe, expect, it } from 'vitest'
-import { checksumOf, lineAndColumn, sectionSql, type MigrationFile } from '../src/migrate/files.js'
+import { checksumOf, decodeMigration, lineAndColumn, sectionSql, type MigrationFile } from '../src/migrate/files.js'
 import { positionInFile } from '../src/migrate/failure.js'
 import { withChecksum } from '../src/migrate/journal.js'
 import { inventory, parseCount, selectDown, selectUp } from '../src/migrate/plan.js'
@@ -38,6 +38,20 @@ describe('checksums', () => {
   it('ignore CRLF line endings, nothing else', () => {
     expect(checksumOf('a\r\nb\n')).toBe(checksumOf('a\nb\n'))
     expect(checksumOf('a\nb\n')).not.toBe(checksumOf('a\nb \n'))
+  })
+  it('are over the bytes: CRLF -> LF only, and equal to the old digest of the decoded text', () => {
+    const bytes = Buffer.from('-- é\r\nselect 1;\r\n', 'utf8')
+    expect(checksumOf(bytes)).toBe(checksumOf('-- é\nselect 1;\n'))
+    expect(checksumOf(Buffer.from('a\rb'))).not.toBe(checksumOf('a\nb'))
+  })
+  it.each([
+    ['a\xe9b', 1, 1], ['ab\n\xe0A', 3, 2], ['ab\xf0\x9f\x98', 2, 1], ['\xef\xbb\xbfx\n\xff', 5, 2], ['\xed\xa0\x80', 0, 1],
+  ])('decodeMigration refuses %j at byte offset %i (line %i)', (latin1, offset, line) => {
+    expect(() => decodeMigration(Buffer.from(latin1, 'latin1'), 'f.sql')).toThrow(expect.objectContaining({
+      exitCode: 3, message: expect.stringContaining(`at byte offset ${offset} (line ${line})`) }))
+  })
+  it('decodeMigration keeps a BOM, as readFile(utf8) did', () => {
+    expect(decodeMigration(Buffer.from('\ufeffselect 1;'), 'f.sql')).toBe('\ufeffselect 1;')
   })
   it('lineAndColumn is 1-based', () => {
     expect(lineAndColumn('ab\ncd', 0)).toEqual({ line: 1, column: 1 })

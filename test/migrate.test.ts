@@ -235,6 +235,37 @@ describe('a failing migration', () => {
   })
 })
 
+describe('file encoding', () => {
+  it('a file that is not UTF-8 (Latin-1 "café") is refused with its byte offset, before anything runs', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    const text = sqlFile("create table cafes (name text);\ninsert into cafes values ('caf\xe9');", 'drop table cafes;')
+    writeFileSync(join(dir, '1764000000003_cafes.sql'), Buffer.from(text, 'latin1'))
+    const offset = Buffer.from(text, 'latin1').indexOf(0xe9)
+    for (const args of [['up'], ['status'], ['up', '--dry-run']]) {
+      const r = await migrate(db, args, { dir })
+      expect(r.code, args.join(' ')).toBe(3)
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(
+        new RegExp(`^error: .*1764000000003_cafes\\.sql is not valid UTF-8: byte 0xe9 at byte offset ${offset} \\(line 3\\)`))])
+    }
+    expect(journal(db)).toEqual([])
+    expect(psql(`select to_regclass('public.cafes') is null`, db)).toBe('t')
+  })
+
+  it('UTF-8 applies as written; the checksum is the one older versions recorded, CRLF still is not drift', async () => {
+    const db = freshDb()
+    const text = sqlFile("create table cafes (name text);\ninsert into cafes values ('café ☕');", 'drop table cafes;')
+    const dir = migrationsDir({ '1764000000003_cafes.sql': text })
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    expect(psql(`select name from cafes`, db)).toBe('café ☕')
+    // as todo-db computed it before: sha256 of the decoded text
+    const old = createHash('sha256').update(text).digest('hex')
+    expect(journal(db).at(-1)).toEqual({ name: '1764000000003_cafes', checksum: old })
+    writeFileSync(join(dir, '1764000000003_cafes.sql'), text.replace(/\n/g, '\r\n'))
+    expect((await migrate(db, ['status'], { dir })).code).toBe(0)
+  })
+})
+
 describe('drift', () => {
   it('an edited applied file: status reports it (exit 4), up refuses naming it and applies nothing', async () => {
     const db = freshDb()
