@@ -181,7 +181,7 @@ describe('-- todo-db:no-transaction', () => {
     const r = await migrate(db, ['up'], { dir: unique })
     expect(r.code).toBe(1)
     expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))).toEqual([expect.stringMatching(
-      /could not create unique index.*\[23505\]; it ran outside a transaction \(todo-db:no-transaction\), so check what it left \(an INVALID index, say\)/)])
+      /could not create unique index.*\[23505\]: Key \(title\)=\(same\) is duplicated\.; it ran outside a transaction \(todo-db:no-transaction\), so check what it left \(an INVALID index, say\)/)])
     // What PostgreSQL leaves after a failed CREATE INDEX CONCURRENTLY, and why the message says so.
     expect(index(db)).toBe('false')
     expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
@@ -224,6 +224,54 @@ describe('a failing migration', () => {
     const down = await migrate(db, ['down', '--all', '--single-transaction'])
     expect(down.code, down.stderr).toBe(0)
     expect(journal(db)).toEqual([])
+  })
+
+  it('line:column counts characters as the server does: emoji earlier in the file do not shift it', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({ [`${BROKEN}.sql`]: sqlFile("-- 🎉 tags, with 👍 and 👎\ncreate table tags (label text default '😀😀');\nselect '😀😀', nope;", 'drop table tags;') })
+    const r = await migrate(db, ['up'], { dir })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(new RegExp(`${BROKEN}\\.sql:4:14: column "nope" does not exist \\[42703\\]`))
+  })
+
+  it('a file named with an apostrophe applies and reverts (the journal row is written with parameters)', async () => {
+    const db = freshDb()
+    const name = "1764000000003_o'brien"
+    const dir = migrationsDir({ [`${name}.sql`]: sqlFile('create table obrien (id int);', 'drop table obrien;') })
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code, up.stderr).toBe(0)
+    expect(journal(db).at(-1)).toEqual({ name, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) })
+    expect((await migrate(db, ['status'], { dir })).code).toBe(0)
+    const down = await migrate(db, ['down'], { dir })
+    expect(down.code, down.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    expect(psql(`select to_regclass('public.obrien') is null`, db)).toBe('t')
+  })
+
+  it('a failure to record the migration blames the journal, not the file', async () => {
+    const db = freshDb()
+    expect((await migrate(db, ['up'])).code).toBe(0)
+    psql(`create function no_more() returns trigger language plpgsql as $$ begin raise exception 'journal is read-only'; end $$;
+      create trigger no_more before insert on pgmigrations for each row execute function no_more();`, db)
+    const r = await migrate(db, ['up'], { dir: migrationsDir({ '1764000000003_tags.sql': sqlFile('create table tags (id int);') }) })
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'error: migration 1764000000003_tags (up) ran, but recording it in public.pgmigrations failed: journal is read-only [P0001]; it was rolled back, nothing of it remains',
+    ])
+    expect(psql(`select to_regclass('public.tags') is null`, db)).toBe('t')
+  })
+
+  it('two migrations with one name (001_a.sql and 001_a.js) are bad input, even when one is applied', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    writeFileSync(join(dir, `${SCHEMA_NAMES[2]}.js`), "exports.up = (pgm) => { pgm.sql('create table sneaky (id int)') }\n")
+    for (const args of [['up'], ['status']]) {
+      const r = await migrate(db, args, { dir })
+      expect(r.code, args.join(' ')).toBe(3)
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(
+        new RegExp(`^error: two migrations are named ${SCHEMA_NAMES[2]}: ${SCHEMA_NAMES[2]}\\.(js|sql) and ${SCHEMA_NAMES[2]}\\.(sql|js) \\(rename or remove one`))])
+    }
   })
 
   it('--json gives the error as a document with the migration, file, line and SQLSTATE', async () => {

@@ -87,6 +87,18 @@ export async function loadMigrationFiles(dir: string): Promise<MigrationFile[]> 
       'rename it like 1764000000000_name.sql (todo-db migrate create NAME makes one)', 'BAD_MIGRATION_NAME')
   }
   names.sort((a, b) => compareMigrationFileNames(a, b))
+  // The journal records the name without its extension: 001_a.js beside an applied 001_a.sql
+  // would read as applied and never run.
+  const seen = new Map<string, string>()
+  for (const n of names) {
+    const name = basename(n, extname(n))
+    const other = seen.get(name)
+    if (other) {
+      throw badInput(`two migrations are named ${name}: ${other} and ${n}`,
+        'rename or remove one: the migrations table knows a migration by its name without the extension', 'DUPLICATE_MIGRATION')
+    }
+    seen.set(name, n)
+  }
   const paths = names.map((n) => resolve(abs, n))
   return Promise.all(
     paths.map(async (path) => {
@@ -119,9 +131,12 @@ export async function sectionSql(file: MigrationFile, direction: 'up' | 'down'):
   return sql
 }
 
-/** Line and column (1-based) of a character offset in a file. */
+/**
+ * Line and column (1-based) of a string index in a file. The column counts characters (code
+ * points), as PostgreSQL and editors do, not UTF-16 units: an emoji is one column.
+ */
 export function lineAndColumn(content: string, offset: number): { line: number; column: number } {
   const before = content.slice(0, offset)
   const line = before.split('\n').length
-  return { line, column: offset - before.lastIndexOf('\n') }
+  return { line, column: [...before.slice(before.lastIndexOf('\n') + 1)].length + 1 }
 }

@@ -149,7 +149,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
   }
 }
 
-/** In case the runner's INSERT did not carry the checksum (see journal.ts withChecksum). */
+/** In case the runner's INSERT was not recognised and so did not carry the checksum (journal.ts journalStatements). */
 async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan: MigrationFile[]): Promise<void> {
   const applied = new Map((await readJournal(conn, table)).map((a) => [a.name, a]))
   for (const f of plan) if (applied.get(f.name)?.checksum === null) await recordChecksum(conn, table, f.name, f.checksum)
