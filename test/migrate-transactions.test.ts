@@ -141,3 +141,65 @@ describe('what a failure says was rolled back is what the catalog shows', () => 
     expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, A])
   })
 })
+
+describe('what a failure shows', () => {
+  it('a foreign-key violation (no position from the server): its statement, line, DETAIL; nothing of the file remains', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({
+      [`${A}.sql`]: sqlFile("create table a1 (id int);\ninsert into a1 values (1);\n  insert into todos (user_id, title) values ('00000000-0000-0000-0000-000000000099', 'orphan');\ninsert into a1 values (2);", 'drop table a1;'),
+    })
+    const r = await migrate(db, ['up'], { dir })
+    expect(r.code).toBe(1)
+    expect(errorLines(r.stderr)).toEqual([
+      `error: migration ${A} (up) failed at ${dir.replace(/^.*\/(todo-db-mig-[^/]+)/, '../$1')}/${A}.sql:4:3 (in "insert into todos (user_id, title) values ('00000000-0000-0000-0000-000000000..."): ` +
+      'insert or update on table "todos" violates foreign key constraint "todos_user_id_fkey" [23503]: Key (user_id)=(00000000-0000-0000-0000-000000000099) is not present in table "users".; it was rolled back, nothing of it remains',
+    ])
+    expect(existing(db, 'a1')).toEqual([])
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+
+    const json = JSON.parse((await migrate(db, ['up', '--json'], { dir })).stdout).error
+    expect(json).toMatchObject({ sqlState: '23503', migration: A, line: 4, column: 3, detail: 'Key (user_id)=(00000000-0000-0000-0000-000000000099) is not present in table "users".',
+      statement: "insert into todos (user_id, title) values ('00000000-0000-0000-0000-000000000099', 'orphan')" })
+  })
+
+  it("the server's HINT is the error's hint", async () => {
+    const db = freshDb()
+    const r = await migrate(db, ['up'], { dir: migrationsDir({ [`${A}.sql`]: sqlFile('select 1;\nselect no_such_fn(1);') }) })
+    expect(r.code).toBe(1)
+    expect(errorLines(r.stderr)).toEqual([expect.stringMatching(
+      new RegExp(`${A}\\.sql:3:8: function no_such_fn\\(integer\\) does not exist \\[42883\\]; it was rolled back, nothing of it remains \\(No function matches the given name and argument types\\. You might need to add explicit type casts\\.\\)$`))])
+  })
+
+  it('a deferred constraint fails at COMMIT: said so, and nothing of the file remains', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({
+      [`${A}.sql`]: sqlFile('create table p1 (id int primary key);\ncreate table c1 (p int references p1 deferrable initially deferred);\ninsert into c1 values (1);'),
+    })
+    const r = await migrate(db, ['up'], { dir })
+    expect(r.code).toBe(1)
+    expect(errorLines(r.stderr)).toEqual([expect.stringMatching(
+      new RegExp(`^error: migration ${A} \\(up\\) failed at its COMMIT \\(.*${A}\\.sql\\): insert or update on table "c1" violates foreign key constraint .*\\[23503\\]: Key \\(p\\)=\\(1\\) is not present in table "p1"\\.; it was rolled back, nothing of it remains$`))])
+    expect(existing(db, 'p1', 'c1')).toEqual([])
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+
+    const whole = await migrate(db, ['up', '--single-transaction'], { dir })
+    expect(whole.code).toBe(1)
+    expect(errorLines(whole.stderr)).toEqual([expect.stringMatching(/^error: migrate up failed at the COMMIT of the run .*the whole run was rolled back, the database is as before$/)])
+    expect(existing(db, 'p1', 'c1')).toEqual([])
+  })
+
+  it('-v logs what really ran: the statements, the one that failed, and ROLLBACK, never COMMIT', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({ [`${A}.sql`]: sqlFile('create table a1 (id int);\nselect 1/0;\ncreate table a2 (id int);') })
+    expect((await migrate(db, ['up', '--to', SCHEMA_NAMES[2]], { dir })).code).toBe(0)
+    const r = await migrate(db, ['up', '-v'], { dir })
+    expect(r.code).toBe(1)
+    const log = r.stderr.split('\n')
+    const begin = log.lastIndexOf('BEGIN;')
+    expect(begin).toBeGreaterThanOrEqual(0)
+    expect(log.slice(begin)).toEqual(expect.arrayContaining(['create table a1 (id int)', 'select 1/0', '-- failed: division by zero', 'ROLLBACK']))
+    expect(log.slice(begin)).not.toContain('create table a2 (id int)')
+    expect(log.slice(begin).filter((l) => /^\s*COMMIT/i.test(l))).toEqual([])
+    expect(existing(db, 'a1', 'a2')).toEqual([])
+  })
+})

@@ -122,7 +122,14 @@ function expander(run: EngineRun, sections: Map<string, Section | undefined>, cu
     if (!file) return [{ text, values }]
     const section = sections.get(file.name)
     // node-pg-migrate appends ";" to a section that does not end with one.
-    if (section && section.offset >= 0 && (text === section.sql || text === `${section.sql};`)) return [{ text, values, at: section.offset }]
+    if (section && section.offset >= 0 && (text === section.sql || text === `${section.sql};`)) {
+      // In a transaction, one statement at a time (pipelined: still one round trip), so that an
+      // error without a position (a foreign key, a check) still names its statement and line.
+      // A no-transaction file goes whole: there a multi-statement text is one implicit
+      // transaction, which the user may rely on. Unparsed text too: the server reports it.
+      if (!section.statements?.length || runsOutsideTransaction(file)) return [{ text, values, at: section.offset }]
+      return section.statements.map((st) => ({ text: st.text, at: section.offset + st.start, statement: true }))
+    }
     const at = file.content.indexOf(text.replace(/;$/, ''))
     return [{ text, values, at: at >= 0 ? at : undefined }]
   }

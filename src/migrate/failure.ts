@@ -8,6 +8,7 @@ import type { DbTarget } from '../db/url.js'
 import { lineAndColumn, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { JOURNAL_SCHEMA } from './journal.js'
 import { isConnectionLost, type Piece } from './runner-client.js'
+import { shortStatement } from './statements.js'
 
 /** The string index after `n` characters (code points: PostgreSQL's unit for positions) of text. */
 function indexAfterCharacters(text: string, n: number): number {
@@ -57,23 +58,37 @@ function head(f: FailureContext, where: string, at: { line: number; column: numb
   return `${migration} failed at ${at ? `${where}:${at.line}:${at.column}` : where}`
 }
 
+/** Where the failing statement starts, and its text, when the piece is one statement of the file. */
+function statementOf(f: FailureContext): { at: { line: number; column: number }; text: string } | undefined {
+  if (!f.file || !f.failed?.statement || f.failed.at === undefined) return undefined
+  return { at: lineAndColumn(f.file.content, f.failed.at), text: f.failed.text }
+}
+
 export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
   const base = classifyError(e, f.target)
   if (!f.name) return base
   const err = e as { position?: string; detail?: string }
   const where = f.file ? relative(f.cwd, f.file.path) || f.file.path : f.name
-  const at = f.file && f.failed ? positionInFile(f.file, f.failed, Number(err.position)) : undefined
+  const position = f.file && f.failed ? positionInFile(f.file, f.failed, Number(err.position)) : undefined
+  // Without a position from the server (a constraint, a trigger's error), the statement's start,
+  // and the statement itself in the message.
+  const statement = statementOf(f)
+  const at = position ?? statement?.at
+  const shown = !position && statement ? ` (in "${shortStatement(statement.text)}")` : ''
   const lost = isConnectionLost(e)
   const detail = err.detail ? redact(err.detail) : undefined
   const cause = lost
     ? `the connection to ${f.target.host}:${f.target.port} was lost`
     : `${base.message}${base.sqlState ? ` [${base.sqlState}]` : ''}${detail ? `: ${detail}` : ''}`
-  return new TodoDbError(`${head(f, where, at)}: ${cause}; ${aftermath(f, lost)}`, {
+  return new TodoDbError(`${head(f, where, at)}${shown}: ${cause}; ${aftermath(f, lost)}`, {
     code: base.code === 'DB_ERROR' ? 'MIGRATION_FAILED' : base.code,
     exitCode: base.exitCode,
     hint: base.hint,
     sqlState: base.sqlState,
     cause: e,
-    data: { migration: f.name, file: where, ...(at ?? {}), ...(detail ? { detail } : {}), ...(f.failed?.journal ? { journal: true } : {}) },
+    data: {
+      migration: f.name, file: where, ...(at ?? {}), ...(statement ? { statement: statement.text } : {}),
+      ...(detail ? { detail } : {}), ...(f.failed?.journal ? { journal: true } : {}),
+    },
   })
 }

@@ -24,6 +24,8 @@ export interface Piece {
   values?: unknown[]
   /** Where `text` starts in the running migration's file (a string index), when it comes from it. */
   at?: number
+  /** One statement of the file, as the parser cut it (else the whole section, or not the file's). */
+  statement?: boolean
   /** node-pg-migrate's INSERT or DELETE in the migrations table, not the file's SQL. */
   journal?: boolean
 }
