@@ -25,10 +25,15 @@ export interface Section {
 type PgQuery = typeof import('libpg-query')
 let parser: Promise<PgQuery> | undefined
 
-/** Starts loading the parser (some 20 ms of WebAssembly); call it early so it overlaps connecting. */
+/**
+ * Starts loading the parser; call it early so it overlaps connecting. V8 compiles WebAssembly
+ * functions when first called, and the parser's first parse took some 30 ms, about what loading
+ * takes: a first small parse here compiles the grammar while we wait for the server.
+ */
 export function loadParser(): Promise<PgQuery> {
   parser ??= import('libpg-query').then(async (m) => {
     await m.loadModule()
+    m.parseSync("create table t (id int primary key, s text default 'x'); create function f() returns trigger language plpgsql as $$ begin return new; end $$; begin; commit")
     return m
   })
   return parser
