@@ -63,7 +63,9 @@ export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClien
       // No parameters: postgres.js uses the simple protocol, which runs a multi-statement text.
       // Several pieces are sent at once (pipelined, one round trip); inside a transaction a
       // failure makes the server refuse the ones after it, and the first failure is the cause.
-      const sent = pieces.map((p) => conn.unsafe(p.text, (p.values ?? []) as postgres.ParameterOrJSON<never>[]))
+      // Never a named prepared statement: a transaction-mode pooler we were not told about
+      // could run the next one on another server connection, where it does not exist.
+      const sent = pieces.map((p) => conn.unsafe(p.text, (p.values ?? []) as postgres.ParameterOrJSON<never>[], { prepare: false }))
       running = sent
       const settled = await Promise.allSettled(sent)
       running = []
