@@ -42,6 +42,7 @@ Exit codes:
   2  no answer: server or API unreachable within the timeout
   3  bad input: flags, malformed URL, DATABASE_URL or NEON_API_KEY missing
   4  drift: an applied migration was edited or removed
+  5  migrations pending (migrate status --exit-code)
   130/143  interrupted by SIGINT/SIGTERM (the database is left as it was)`
 
 function buildProgram(run: (load: Loader, cmd: Command, args: string[]) => Promise<void>): Command {

@@ -130,8 +130,8 @@ function expander(run: EngineRun, sections: Map<string, Section | undefined>, cu
       if (!section.statements?.length || runsOutsideTransaction(file)) return [{ text, values, at: section.offset }]
       return section.statements.map((st) => ({ text: st.text, at: section.offset + st.start, statement: true }))
     }
-    const at = file.content.indexOf(text.replace(/;$/, ''))
-    return [{ text, values, at: at >= 0 ? at : undefined }]
+    // node-pg-migrate's BEGIN/COMMIT, a JavaScript migration's SQL: not a place in a file.
+    return [{ text, values }]
   }
 }
 

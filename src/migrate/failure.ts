@@ -36,12 +36,17 @@ export interface FailureContext {
   table?: string
 }
 
+/** node-pg-migrate's own COMMIT, not a statement of the file. */
+const isCommit = (p: Piece | undefined) => !!p && p.at === undefined && !p.journal && /^\s*COMMIT;?\s*$/i.test(p.text)
+
 /** What the failure left in the database, said plainly. */
 function aftermath(f: FailureContext, lost: boolean): string {
   if (f.file && runsOutsideTransaction(f.file)) {
     return 'it ran outside a transaction (todo-db:no-transaction), so check what it left (an INVALID index, say) before running it again'
   }
   const what = f.wholeRun ? 'run' : 'migration'
+  // Lost while COMMIT was on its way: the server may have committed before the link went.
+  if (lost && isCommit(f.failed)) return `the ${what} may or may not have been committed: see todo-db migrate status before running it again`
   if (lost) return `the server rolls the ${what} back with the session, nothing of it remains`
   return f.wholeRun ? 'the whole run was rolled back, the database is as before' : 'it was rolled back, nothing of it remains'
 }
@@ -52,7 +57,7 @@ function head(f: FailureContext, where: string, at: { line: number; column: numb
   const migration = `migration ${f.name} (${f.direction})`
   if (p?.journal) return `${migration} ran, but recording it in ${JOURNAL_SCHEMA}.${f.table ?? 'pgmigrations'} failed`
   // node-pg-migrate's own COMMIT: what fails there (a deferred constraint) has no line in a file.
-  if (p && p.at === undefined && /^\s*COMMIT;?\s*$/i.test(p.text)) {
+  if (isCommit(p)) {
     return f.wholeRun ? `migrate ${f.direction} failed at the COMMIT of the run (the last file was ${where})` : `${migration} failed at its COMMIT (${where})`
   }
   return `${migration} failed at ${at ? `${where}:${at.line}:${at.column}` : where}`
