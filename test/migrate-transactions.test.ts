@@ -203,3 +203,19 @@ describe('what a failure shows', () => {
     expect(existing(db, 'a1', 'a2')).toEqual([])
   })
 })
+
+describe('a failing statement shown in an error', () => {
+  it('never shows a password literal it contains (stderr, --json, -v)', async () => {
+    const db = freshDb()
+    const role = `pw_${db}`
+    psql(`create role ${role}`, db)
+    const secret = 'Mig-Secret-Pw1'
+    const dir = migrationsDir({ [`${A}.sql`]: sqlFile(`select 1;\ncreate role ${role} login password '${secret}';`) })
+    for (const args of [['up'], ['up', '--json'], ['up', '-v']]) {
+      const r = await migrate(db, args, { dir })
+      expect(r.code, args.join(' ')).toBe(1)
+      expect(r.stderr + r.stdout).toMatch(new RegExp(`${A}\\.sql:3:1 \\(in "create role ${role} login password '\\*\\*\\*\\*'"\\): role "${role}" already exists`))
+      expect(r.stderr + r.stdout).not.toContain(secret)
+    }
+  })
+})

@@ -13,7 +13,7 @@ import { interrupted } from '../errors.js'
 import { JOURNAL_SCHEMA, journalStatements } from './journal.js'
 import { migrationFailure } from './failure.js'
 import { createRunnerClient, type Piece, type RunnerClient } from './runner-client.js'
-import { sectionOf, type Section } from './statements.js'
+import { maskStatement, sectionOf, type Section } from './statements.js'
 
 export interface EngineRun {
   conn: postgres.ReservedSql
@@ -143,7 +143,7 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
   let current: { name: string; started: number } | undefined
   const client = createRunnerClient(run.conn, {
     expand: expander(run, sections, () => (current ? byName.get(current.name) : undefined)),
-    log: (line) => run.out.debug(line),
+    log: (line) => run.out.debug(maskStatement(line)),
   })
   const finishCurrent = () => {
     if (current) ran.push({ name: current.name, ms: Date.now() - current.started })

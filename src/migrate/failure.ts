@@ -8,7 +8,7 @@ import type { DbTarget } from '../db/url.js'
 import { lineAndColumn, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { JOURNAL_SCHEMA } from './journal.js'
 import { isConnectionLost, type Piece } from './runner-client.js'
-import { shortStatement } from './statements.js'
+import { maskStatement, shortStatement } from './statements.js'
 
 /** The string index after `n` characters (code points: PostgreSQL's unit for positions) of text. */
 function indexAfterCharacters(text: string, n: number): number {
@@ -92,7 +92,7 @@ export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
     sqlState: base.sqlState,
     cause: e,
     data: {
-      migration: f.name, file: where, ...(at ?? {}), ...(statement ? { statement: statement.text } : {}),
+      migration: f.name, file: where, ...(at ?? {}), ...(statement ? { statement: maskStatement(statement.text) } : {}),
       ...(detail ? { detail } : {}), ...(f.failed?.journal ? { journal: true } : {}),
     },
   })

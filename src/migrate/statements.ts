@@ -2,7 +2,7 @@
 // server's grammar compiled to WebAssembly), so that strings, comments, dollar quotes and
 // function bodies never fool us. Loaded only by migrate, and only once.
 import { relative } from 'node:path'
-import { badInput } from '../errors.js'
+import { MASK, badInput } from '../errors.js'
 import { lineAndColumn, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
 
 export interface Statement {
@@ -90,9 +90,18 @@ export function sectionOf(file: MigrationFile, direction: 'up' | 'down'): Promis
   return section
 }
 
-/** A statement for a one-line message: its first line, at most 80 characters. */
+// CREATE/ALTER ROLE ... PASSWORD '...', a user mapping's OPTIONS (password '...'): a literal
+// after the word password, quoted or dollar-quoted.
+const PASSWORD_LITERAL = /\b(password\s+)(?:E?'(?:[^']|'')*'|(\$[A-Za-z_]*\$)[\s\S]*?\2)/gi
+
+/** A statement as we may show it: a password literal in it masked (the output masks only known secrets). */
+export function maskStatement(text: string): string {
+  return text.replace(PASSWORD_LITERAL, (_m, head: string) => `${head}'${MASK}'`)
+}
+
+/** A statement for a one-line message: its first line, at most 80 characters, passwords masked. */
 export function shortStatement(text: string): string {
-  const line = text.trim().split('\n')[0].trim()
+  const line = maskStatement(text).trim().split('\n')[0].trim()
   return line.length > 80 ? `${line.slice(0, 77)}...` : line
 }
 
