@@ -2,6 +2,7 @@
 // server's grammar compiled to WebAssembly), so that strings, comments, dollar quotes and
 // function bodies never fool us. Loaded only by migrate, and only once.
 import { relative } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
 import { MASK, badInput } from '../errors.js'
 import { lineAndColumn, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
 
@@ -31,6 +32,11 @@ let parser: Promise<PgQuery> | undefined
  * takes: a first small parse here compiles the grammar while we wait for the server.
  */
 export function loadParser(): Promise<PgQuery> {
+  // V8 compiles WebAssembly for a quick start (Liftoff), then again, optimised (TurboFan), in the
+  // background, and a process waits for that at exit: for the parser's 1.7 MB, most of a second
+  // after the work was done. Liftoff's code parses a migration in about a millisecond. This
+  // process runs no other WebAssembly that could miss the optimising tier.
+  if (!parser) setFlagsFromString('--liftoff-only')
   parser ??= import('libpg-query').then(async (m) => {
     await m.loadModule()
     m.parseSync("create table t (id int primary key, s text default 'x'); create function f() returns trigger language plpgsql as $$ begin return new; end $$; begin; commit")
