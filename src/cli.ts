@@ -43,6 +43,7 @@ Exit codes:
   2  no answer: server or API unreachable within the timeout
   3  bad input: flags, malformed URL, DATABASE_URL or NEON_API_KEY missing
   4  drift: an applied migration was edited or removed
+  5  migrations pending (migrate status --exit-code)
   130/143  interrupted by SIGINT/SIGTERM (the database is left as it was)`
 
 function buildProgram(run: (load: Loader, cmd: Command, args: string[]) => Promise<void>): Command {
@@ -111,6 +112,7 @@ Examples:
   $ todo-db migrate down               revert the last one
   $ todo-db migrate up --to 1764000000001_create-categories --dry-run
   $ todo-db migrate status --json
+  $ todo-db migrate status --exit-code  exit 5 when migrations are pending (gate a deploy in CI)
   $ todo-db migrate create add-tags
 
 Each file runs in its own transaction (--single-transaction: the whole run in one, so a failure
@@ -120,7 +122,8 @@ up/down need a direct session: with a PgBouncer URL (pgbouncer=true) set DATABAS
 a Neon -pooler host is switched to its direct host. status and --dry-run work through a pooler.
 
 Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server,
-3 bad input (count, --to, pooled-only URL), 4 drift (an applied file edited or missing)`)
+3 bad input (count, --to, pooled-only URL), 4 drift (an applied file edited or missing),
+5 migrations pending (status --exit-code)`)
   const migrationOptions = (c: Command) =>
     c
       .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
@@ -147,7 +150,8 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
       .option('--all', 'revert every applied migration'),
   ).action(action(lazy('migrate', 'down')))
   migrationOptions(
-    migrate.command('status').description('list migrations: applied, pending, drifted (exit 4 on drift)'),
+    migrate.command('status').description('list migrations: applied, pending, drifted (exit 4 on drift)')
+      .option('--exit-code', 'exit 5 when migrations are pending (4 on drift wins), 0 when up to date'),
   ).action(action(lazy('migrate', 'status')))
   migrate
     .command('create')

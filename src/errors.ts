@@ -10,6 +10,8 @@ export const ExitCode = {
   BAD_INPUT: 3,
   /** Applied migrations differ from the files on disk. */
   DRIFT: 4,
+  /** `migrate status --exit-code`: migrations are pending (dbmate's flag of the same name). */
+  PENDING: 5,
   SIGINT: 130,
   SIGTERM: 143,
 } as const

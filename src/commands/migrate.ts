@@ -5,7 +5,7 @@ import { createMigration } from '../migrate/create.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
 import { driftError, parseSelection } from '../migrate/plan.js'
 import { dryRun, runMigrations, type Direction } from '../migrate/run.js'
-import { migrateSettings, migrationsDirOf } from '../migrate/settings.js'
+import { createDirOf, migrateSettings } from '../migrate/settings.js'
 import { migrationStatus } from '../migrate/status.js'
 
 type Opts = Record<string, any>
@@ -37,11 +37,12 @@ export async function status(ctx: Context, opts: Opts): Promise<number> {
   const error = failure && { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) }
   ctx.out.result({ ok: !failure, ...r, ...(error ? { error } : {}) }, () => formatStatus(r, ctx.out.color))
   for (const d of r.drift) ctx.out.warn(`drift: ${d.message}`)
-  return r.drift.length ? ExitCode.DRIFT : ExitCode.OK
+  if (r.drift.length) return ExitCode.DRIFT
+  return opts.exitCode && r.pending > 0 ? ExitCode.PENDING : ExitCode.OK
 }
 
 export async function create(ctx: Context, opts: Opts, args: string[]): Promise<number> {
-  const path = await createMigration(migrationsDirOf(ctx, opts), args[0], { transaction: opts.transaction })
+  const path = await createMigration(createDirOf(ctx, opts), args[0], { transaction: opts.transaction })
   ctx.out.result({ ok: true, path }, `created ${path}`)
   return ExitCode.OK
 }
