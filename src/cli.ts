@@ -342,9 +342,12 @@ Examples:
   provision
     .allowUnknownOption()
     .allowExcessArguments()
+    // --help, too, is rewritten: `provision list --help` is the help of `provision neon list`.
+    .helpOption(false)
     .action(async function (this: Command) {
       const r = rewriteLegacyProvision(this.args, takesValue)
-      if ('unknownCommand' in r) this.error(`error: unknown command 'provision ${r.unknownCommand}' (provision neon, provision local)`, { code: 'commander.unknownCommand' })
+      if ('help' in r) this.outputHelp()
+      else if ('unknownCommand' in r) this.error(`error: unknown command 'provision ${r.unknownCommand}' (provision neon, provision local)`, { code: 'commander.unknownCommand' })
       else await this.parseAsync(r.argv, { from: 'user' })
     })
 

@@ -41,6 +41,19 @@ describe('every subcommand help: examples and the global options', () => {
     for (const flag of ['--database-url <url>', '--json', '-q, --quiet', '-v, --verbose']) expect(globals).toContain(flag)
   })
 
+  it('an old provision spelling with --help shows the help of what it means', async () => {
+    for (const [argv, usage] of [
+      [['provision', 'list', '--help'], 'provision neon list'],
+      [['provision', '--local', '--stop', '--help'], 'provision local stop'],
+      [['provision', '--project', 'x', '-h'], 'provision neon'],
+      [['provision', '--help'], 'provision neon|local'],
+    ] as const) {
+      const r = await runIn([...argv])
+      expect(r.code, argv.join(' ')).toBe(0)
+      expect(r.stdout).toMatch(new RegExp(`^Usage: todo-db ${usage.replace('|', '\\|')} \\[`))
+    }
+  })
+
   it('migrate status does not offer --lock-timeout, which it never uses; up and down do', async () => {
     expect((await runIn(['migrate', 'status', '--help'])).stdout).not.toContain('--lock-timeout')
     expect((await runIn(['migrate', 'status', '--lock-timeout', '5s'])).code).toBe(3)
@@ -103,6 +116,10 @@ describe('the old provision spellings, rewritten', () => {
     [['--project', 'todo', '--branch', 'dev'], ['neon', '--project', 'todo', '--branch', 'dev']],
   ])('%j -> %j', (tokens, argv) => {
     expect(rewriteLegacyProvision(tokens, takesValue)).toEqual({ argv })
+  })
+  it('--help alone is provision\'s own', () => {
+    expect(rewriteLegacyProvision(['--help'], takesValue)).toEqual({ help: true })
+    expect(rewriteLegacyProvision(['list', '-h'], takesValue)).toEqual({ argv: ['neon', 'list', '-h'] })
   })
   it('a word that is not list is an unknown command', () => {
     expect(rewriteLegacyProvision(['lsit'], takesValue)).toEqual({ unknownCommand: 'lsit' })

@@ -6,7 +6,7 @@
 //   provision [--project X --branch Y]    ->  provision neon [--project X --branch Y]
 // Every other token is handed on as it is, so a flag the subcommand does not take is refused by it.
 
-export type Rewritten = { argv: string[] } | { unknownCommand: string }
+export type Rewritten = { argv: string[] } | { unknownCommand: string } | { help: true }
 
 /**
  * tokens: what followed `provision` (global options already taken out by commander).
@@ -42,6 +42,10 @@ export function rewriteLegacyProvision(tokens: string[], takesValue: (flag: stri
   }
   const isFlag = (name: string) => (item: Item) => 'flag' in item && item.flag === name
   const rest = () => items.flatMap((item) => item.tokens)
+
+  // --help alone is provision's own; with anything else, the help of what that spelling means.
+  const isHelp = (item: Item) => 'flag' in item && (item.flag === '--help' || item.flag === '-h')
+  if (items.length > 0 && items.every(isHelp)) return { help: true }
 
   const word = items.find((item): item is Item & { word: string } => 'word' in item && item.word !== '--')
   if (word) {
