@@ -295,12 +295,17 @@ export async function run(input: RunInput): Promise<number> {
 export async function main(argv: string[]): Promise<void> {
   const controller = new AbortController()
   let signalled: NodeJS.Signals | undefined
+  const signalExit = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM)
   const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) process.exit(sig === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM)
+    if (signalled) process.exit(signalExit(sig))
     signalled = sig
     controller.abort(sig)
-    // Commands that hold work roll back and return; this is the backstop if one does not.
-    setTimeout(() => process.exit(sig === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM), 10_000).unref()
+    // Commands roll back and return within a second (the connection layer closes a connection that
+    // does not answer); this is the backstop if one does not, and it still says why it stops.
+    setTimeout(() => {
+      process.stderr.write(`error: interrupted (${sig}): stopped without waiting for the clean-up; the server rolls back what was not committed\n`)
+      process.exit(signalExit(sig))
+    }, 10_000).unref()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
@@ -315,7 +320,15 @@ export async function main(argv: string[]): Promise<void> {
   process.on('uncaughtException', onCrash)
   process.on('unhandledRejection', onCrash)
 
+  // Node exits with 0 when nothing is left to wait for, even while run() is pending (a promise
+  // that no socket or timer will ever settle): that must never pass for success.
+  const orphaned = () => {
+    process.stderr.write(signalled ? `error: interrupted (${signalled})\n` : 'error: internal: the command stopped without a result\n')
+    process.exit(signalled ? signalExit(signalled) : ExitCode.FAILED)
+  }
+  process.once('beforeExit', orphaned)
   let code = await run({ argv: argv.slice(2), signal: controller.signal })
+  process.removeListener('beforeExit', orphaned)
   if (signalled && code !== ExitCode.OK) code = signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM
   // Exit once stdout is flushed; a socket left half-open (a blackholed host) must not keep us alive.
   process.stdout.write('', () => process.exit(code))

@@ -1,7 +1,7 @@
 // What every command gets: where it runs, what it reads, where it writes.
 import { DEFAULT_CONFIG, loadConfig, loadEnv, withEnvOverrides, type Config } from './config.js'
 import { createOutput, type Output, type OutputOptions } from './output.js'
-import { Deadline, parseDeadline } from './duration.js'
+import { Deadline, parseDeadline, parseDuration } from './duration.js'
 import { resolveTarget } from './db/target.js'
 import type { DbTarget } from './db/url.js'
 
@@ -27,6 +27,8 @@ export interface Context {
   target(opts?: { session?: boolean }): DbTarget
   /** The connect deadline from config (timeouts.connect), started now. */
   connectDeadline(): Deadline
+  /** What every database connection of a command gets: the connect deadline, the signal, the stall watchdog. */
+  connectOptions(): { deadline: Deadline; out: Output; signal: AbortSignal; stallMs: number }
 }
 
 export interface ContextInput {
@@ -56,5 +58,11 @@ export async function createContext(input: ContextInput): Promise<Context> {
     signal: input.signal,
     target: (opts) => resolveTarget({ flag: globals.databaseUrl, env }, opts),
     connectDeadline: () => parseDeadline(config.timeouts.connect, 'timeouts.connect'),
+    connectOptions: () => ({
+      deadline: parseDeadline(config.timeouts.connect, 'timeouts.connect'),
+      out,
+      signal: input.signal,
+      stallMs: parseDuration(config.timeouts.stall, 'timeouts.stall'),
+    }),
   }
 }

@@ -14,9 +14,7 @@ export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
   try {
     result = await seedDatabase({
       target,
-      deadline: ctx.connectDeadline(),
-      signal: ctx.signal,
-      out: ctx.out,
+      ...ctx.connectOptions(),
       lockTimeoutMs,
       statementTimeoutMs,
       onProgress: (rows, checking) => progress.update(rows, checking),

@@ -45,7 +45,7 @@ export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
   const at = f.file && f.sentText ? positionInFile(f.file, f.sentText, position) : undefined
   const loc = at ? `${where}:${at.line}:${at.column}` : where
   const lost = isConnectionLost(e)
-  const cause = lost ? `the connection to ${f.target.host}:${f.target.port} was lost` : `${base.message}${base.sqlState ? ` [${base.sqlState}]` : ''}`
+  const cause = lost ? (base.code === 'STALLED' ? base.message : `the connection to ${f.target.host}:${f.target.port} was lost`) : `${base.message}${base.sqlState ? ` [${base.sqlState}]` : ''}`
   return new TodoDbError(`migration ${f.name} (${f.direction}) failed at ${loc}: ${cause}; ${aftermath(f, lost)}`, {
     code: base.code === 'DB_ERROR' ? 'MIGRATION_FAILED' : base.code,
     exitCode: base.exitCode,

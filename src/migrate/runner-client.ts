@@ -56,7 +56,8 @@ export function createRunnerClient(conn: postgres.ReservedSql, rewrite: (text: s
     abort(reason) {
       aborted = true
       abortReason = reason
-      void running?.cancel()
+      // Over a dead link the CancelRequest fails too: the statement's own error says what happened.
+      void Promise.resolve(running?.cancel()).catch(() => {})
     },
     get aborted() {
       return aborted
