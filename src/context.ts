@@ -24,7 +24,7 @@ export interface Context {
   /** Aborted on SIGINT/SIGTERM: long-running work listens and cleans up. */
   signal: AbortSignal
   /** The database to use; session: a direct connection (DDL, advisory locks). */
-  target(opts?: { session?: boolean }): DbTarget
+  target(opts?: { session?: boolean | 'prefer' }): DbTarget
   /** The connect deadline from config (timeouts.connect), started now. */
   connectDeadline(): Deadline
   /** What every database connection of a command gets: the connect deadline, the signal, the stall watchdog. */

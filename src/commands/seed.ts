@@ -6,7 +6,8 @@ import { seedDatabase, type SeedResult } from '../seed/seed.js'
 
 export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
   const options = resolveSeedOptions(flags, ctx.config.seed)
-  const target = ctx.target()
+  // One transaction works through a pooler, but DATABASE_URL_UNPOOLED, when set, is the direct way.
+  const target = ctx.target({ session: 'prefer' })
   const lockTimeoutMs = parseDuration(ctx.config.timeouts.lock, 'timeouts.lock')
   const statementTimeoutMs = parseDuration(ctx.config.timeouts.statement, 'timeouts.statement')
   const progress = await startProgress(ctx.out, 'seeding:')
