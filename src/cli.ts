@@ -125,6 +125,7 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
       .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
       .option('--migrations-table <name>', 'table that records applied migrations (default: pgmigrations)')
       .option('--lock-timeout <duration>', 'give up waiting for a table lock, or for another run\'s migration lock, after this long (default: timeouts.lock, 10s; 0: wait)')
+      .option('-t, --timeout <duration>', 'give up connecting after this long: 5s, 500ms, 1m or seconds (default: timeouts.connect, 10s)')
   // up and down: how the chosen migrations commit, or only show them.
   const applyOptions = (c: Command) =>
     migrationOptions(c)
@@ -164,6 +165,7 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     .option('--categories <n>', 'categories per user (default: config seed.categories, 3)')
     .option('--todos <n>', 'todos in all, spread over the users (default: config seed.todos, 50)')
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
+    .option('-t, --timeout <duration>', 'give up connecting after this long: 5s, 500ms, 1m or seconds (default: timeouts.connect, 10s)')
     .addHelpText('after', `
 Running it again with the same options leaves the same rows; other seeds' rows and the app's own
 rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGTERM rolls it all back.

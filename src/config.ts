@@ -28,7 +28,7 @@ export interface Config {
 export const DEFAULT_CONFIG: Config = {
   migrationsDir: 'migrations',
   migrationsTable: 'pgmigrations',
-  timeouts: { connect: '30s', lock: '10s', statement: '0', stall: '15s' },
+  timeouts: { connect: '10s', lock: '10s', statement: '0', stall: '15s' },
   seed: { seed: 42, users: 5, categories: 3, todos: 50 },
 }
 

@@ -28,7 +28,9 @@ export interface Context {
   /** The connect deadline from config (timeouts.connect), started now. */
   connectDeadline(): Deadline
   /** What every database connection of a command gets: the connect deadline, the signal, the stall watchdog. */
-  connectOptions(): { deadline: Deadline; out: Output; signal: AbortSignal; stallMs: number }
+  connectOptions(): { deadline: Deadline; out: Output; signal: AbortSignal; stallMs: number; cwd: string }
+  /** A command's --timeout: replaces timeouts.connect (checked now, so bad input fails first). */
+  useTimeoutFlag(value: string | undefined): void
 }
 
 export interface ContextInput {
@@ -48,6 +50,7 @@ export async function createContext(input: ContextInput): Promise<Context> {
   const loaded = input.loadConfig === false ? { config: DEFAULT_CONFIG, filepath: undefined } : await loadConfig(cwd)
   const config = withEnvOverrides(loaded.config, env)
   const filepath = loaded.filepath
+  let connectTimeout = { value: config.timeouts.connect, name: 'timeouts.connect' }
   return {
     cwd,
     env,
@@ -57,12 +60,18 @@ export async function createContext(input: ContextInput): Promise<Context> {
     globals,
     signal: input.signal,
     target: (opts) => resolveTarget({ flag: globals.databaseUrl, env }, opts),
-    connectDeadline: () => parseDeadline(config.timeouts.connect, 'timeouts.connect'),
+    connectDeadline: () => parseDeadline(connectTimeout.value, connectTimeout.name),
     connectOptions: () => ({
-      deadline: parseDeadline(config.timeouts.connect, 'timeouts.connect'),
+      deadline: parseDeadline(connectTimeout.value, connectTimeout.name),
       out,
       signal: input.signal,
       stallMs: parseDuration(config.timeouts.stall, 'timeouts.stall'),
+      cwd,
     }),
+    useTimeoutFlag(value) {
+      if (value === undefined) return
+      parseDeadline(value, '--timeout')
+      connectTimeout = { value, name: '--timeout' }
+    },
   }
 }

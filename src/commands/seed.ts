@@ -4,7 +4,8 @@ import { resolveSeedOptions, type SeedFlags } from '../seed/options.js'
 import { startProgress } from '../seed/progress.js'
 import { seedDatabase, type SeedResult } from '../seed/seed.js'
 
-export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
+export async function run(ctx: Context, flags: SeedFlags & { timeout?: string }): Promise<number> {
+  ctx.useTimeoutFlag(flags.timeout)
   const options = resolveSeedOptions(flags, ctx.config.seed)
   // One transaction works through a pooler, but DATABASE_URL_UNPOOLED, when set, is the direct way.
   const target = ctx.target({ session: 'prefer' })

@@ -2,11 +2,12 @@
 // Deadline, retry while the server refuses or is starting, error kinds, SSL, pooler mode,
 // signals in every phase, and the stall watchdog (socket.ts) for a link that freezes.
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import tls from 'node:tls'
 import postgres from 'postgres'
 import { Deadline, backoff, sleep } from '../duration.js'
 import { ExitCode, TodoDbError, badInput, noResponse, redact } from '../errors.js'
-import type { Output } from '../output.js'
+import type { Output, Spinner } from '../output.js'
 import { socketFactory, type SocketState, type StallVerdict, type StallWatch, type TlsChoice } from './socket.js'
 import type { DbTarget } from './url.js'
 
@@ -26,6 +27,8 @@ export interface ConnectOptions {
   signal?: AbortSignal
   /** timeouts.stall: no progress for this long while an answer is owed starts a probe (0: never). */
   stallMs?: number
+  /** The project folder: a stopped `provision --local` server there is named in the error. */
+  cwd?: string
 }
 
 /**
@@ -290,6 +293,23 @@ export async function connect(t: DbTarget, opts: ConnectOptions): Promise<Sql> {
   for (const note of t.notes) opts.out?.debug(note)
   const { signal } = opts
   const stopped = () => interruptedError(signal?.reason, `interrupted while connecting to ${t.host}:${t.port}: nothing was changed`)
+  // On a terminal, say what we wait for while retrying (--verbose logs each attempt instead).
+  let spinner: Spinner | undefined
+  try {
+    return await connectRetrying(t, opts, stopped, async (e) => {
+      const text = `connecting to ${t.host}:${t.port}, retrying: ${retryReason(e)}`
+      if (spinner) spinner.update(text)
+      else if (opts.out?.interactive) spinner = await opts.out.spinner(text)
+    })
+  } catch (e) {
+    throw withLocalHint(classifyError(e, t), t, opts.cwd)
+  } finally {
+    spinner?.stop()
+  }
+}
+
+async function connectRetrying(t: DbTarget, opts: ConnectOptions, stopped: () => TodoDbError, retrying: (e: unknown) => Promise<void>): Promise<Sql> {
+  const { signal } = opts
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw stopped()
     const sql = createSql(t, opts)
@@ -311,9 +331,36 @@ export async function connect(t: DbTarget, opts: ConnectOptions): Promise<Sql> {
       const wait = backoff(attempt, 100, 2000)
       if (!isTransient(e) || opts.deadline.remaining() <= wait) throw error
       opts.out?.debug(`attempt ${attempt + 1}: ${error.message}; retrying in ${Math.round(wait)} ms`)
+      await retrying(e)
       await unlessAborted(sleep(wait), signal, stopped)
     }
   }
+}
+
+function retryReason(e: unknown): string {
+  const code = (e as DriverError)?.code ?? ''
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'refused', CONNECT_TIMEOUT: 'no answer', ECONNRESET: 'connection reset', '57P03': 'the server is starting up',
+  }
+  return reasons[code] ?? (isNeonWaking(e as DriverError) ? 'the compute is waking up' : classifyError(e).message)
+}
+
+/**
+ * No answer from the local server that `todo-db provision --local` made in this project (it
+ * records its port in .todo-db/local.json): it is stopped, say how to start it.
+ */
+function withLocalHint(error: TodoDbError, t: DbTarget, cwd: string | undefined): TodoDbError {
+  if (error.exitCode !== ExitCode.NO_RESPONSE || !t.local || !cwd) return error
+  let port: unknown
+  try {
+    port = (JSON.parse(readFileSync(join(cwd, '.todo-db', 'local.json'), 'utf8')) as { port?: unknown }).port
+  } catch {
+    return error
+  }
+  if (port !== t.port) return error
+  return new TodoDbError(`${error.message}: the local server of todo-db provision --local is not running`, {
+    code: error.code, exitCode: error.exitCode, hint: 'start it with todo-db provision --local', cause: error,
+  })
 }
 
 /**

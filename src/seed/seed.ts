@@ -33,6 +33,8 @@ export interface SeedInput {
   statementTimeoutMs: number
   /** timeouts.stall: see connection.ts */
   stallMs?: number
+  /** The project folder (names a stopped provision --local server). */
+  cwd?: string
   /** Called with the number of rows sent so far, and when the server is checking the last table. */
   onProgress?: (rows: number, checking?: string) => void
 }
@@ -52,7 +54,7 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
     sent: (table: string) => input.onProgress?.(loaded, table),
   }
   const sql = await unlessAborted(
-    connect(input.target, { deadline: input.deadline, out: input.out, signal: input.signal, stallMs: input.stallMs, max: 1, applicationName: 'todo-db seed' }),
+    connect(input.target, { deadline: input.deadline, out: input.out, signal: input.signal, stallMs: input.stallMs, cwd: input.cwd, max: 1, applicationName: 'todo-db seed' }),
     input.signal, () => stopped(input.signal), (late) => void late.end({ timeout: 0 }).catch(() => {}))
   const guard = cancellation(input.signal, () => stopped(input.signal))
   try {
