@@ -37,9 +37,9 @@ describe('--timeout on migrate and seed', () => {
 describe('on a terminal', () => {
   it('a spinner says what it waits for while retrying', async () => {
     const port = await freePort()
-    const command = [process.execPath, BIN, 'migrate', 'status', '--migrations-dir', MIGRATIONS, '--timeout', '2s']
+    const command = [process.execPath, BIN, 'migrate', 'status', '--migrations-dir', MIGRATIONS]
       .map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
-    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: urlAtPort(port), TERM: 'xterm-256color' }
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: urlAtPort(port), TODO_DB_CONNECT_TIMEOUT: '2s', TERM: 'xterm-256color' }
     delete env.CI
     const screen = await new Promise<string>((resolve) =>
       execFile('script', ['-qec', `stty cols 120 rows 40; ${command}`, '/dev/null'], { env, timeout: 60_000 }, (_e, out) => resolve(String(out))))
@@ -60,7 +60,7 @@ describe('the stopped local server of provision --local', () => {
     const stopped = await runCli(['provision', '--local', '--stop'], { cwd })
     expect(stopped.code, stopped.stderr).toBe(0)
     for (const args of [['migrate', 'status', '--migrations-dir', MIGRATIONS], ['seed']]) {
-      const r = await runCli([...args, '--timeout', '1s'], { cwd })
+      const r = await runCli(args, { cwd, env: { TODO_DB_CONNECT_TIMEOUT: '1s' } })
       expect(r.code, r.stderr).toBe(2)
       expect(r.stderr).toMatch(/refused the connection: the local server of todo-db provision --local is not running \(start it with todo-db provision --local\)/)
     }
