@@ -139,6 +139,7 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     c
       .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
       .option('--migrations-table <name>', 'table that records applied migrations (default: pgmigrations)')
+      .option('-t, --timeout <duration>', 'give up connecting after this long: 5s, 500ms, 1m30s or seconds (default: timeouts.connect, 10s)')
   // up and down: what they wait for, how the chosen migrations commit, or only show them.
   const applyOptions = (c: Command) =>
     migrationOptions(c)
@@ -204,6 +205,7 @@ Examples:
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
     .option('--cascade', 'with --reset: also empty the tables that refer to users, categories or todos')
     .option('--accept-data-loss', 'also delete surplus seed rows that app rows depend on (those go or lose the reference)')
+    .option('-t, --timeout <duration>', 'give up connecting after this long: 5s, 500ms, 1m or seconds (default: timeouts.connect, 10s)')
     .addHelpText('after', `
 Running it again with the same options (and day) leaves the same rows; other seeds' rows and the app's own
 rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGTERM rolls it all back.
@@ -448,12 +450,17 @@ export async function run(input: RunInput): Promise<number> {
 export async function main(argv: string[]): Promise<void> {
   const controller = new AbortController()
   let signalled: NodeJS.Signals | undefined
+  const signalExit = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM)
   const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) process.exit(sig === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM)
+    if (signalled) process.exit(signalExit(sig))
     signalled = sig
     controller.abort(sig)
-    // Commands that hold work roll back and return; this is the backstop if one does not.
-    setTimeout(() => process.exit(sig === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM), 10_000).unref()
+    // Commands roll back and return within a second (the connection layer closes a connection that
+    // does not answer); this is the backstop if one does not, and it still says why it stops.
+    setTimeout(() => {
+      process.stderr.write(`error: interrupted (${sig}): stopped without waiting for the clean-up; the server rolls back what was not committed\n`)
+      process.exit(signalExit(sig))
+    }, 10_000).unref()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
@@ -469,7 +476,15 @@ export async function main(argv: string[]): Promise<void> {
   process.on('uncaughtException', onCrash)
   process.on('unhandledRejection', onCrash)
 
+  // Node exits with 0 when nothing is left to wait for, even while run() is pending (a promise
+  // that no socket or timer will ever settle): that must never pass for success.
+  const orphaned = () => {
+    process.stderr.write(signalled ? `error: interrupted (${signalled})\n` : 'error: internal: the command stopped without a result\n')
+    process.exit(signalled ? signalExit(signalled) : ExitCode.FAILED)
+  }
+  process.once('beforeExit', orphaned)
   let code = await run({ argv: argv.slice(2), signal: controller.signal })
+  process.removeListener('beforeExit', orphaned)
   if (signalled && code !== ExitCode.OK) code = signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM
   // Exit once stdout is flushed; a socket left half-open (a blackholed host) must not keep us alive.
   process.stdout.write('', () => process.exit(code))

@@ -15,6 +15,8 @@ export interface Config {
     lock: string
     /** Longest a single statement may run (0: no limit). */
     statement: string
+    /** A connection that owes an answer and moves no byte for this long is checked, and closed if dead (0: never). */
+    stall: string
   }
   seed: {
     seed: number
@@ -31,7 +33,7 @@ export interface Config {
 export const DEFAULT_CONFIG: Config = {
   migrationsDir: 'migrations',
   migrationsTable: 'pgmigrations',
-  timeouts: { connect: '30s', lock: '10s', statement: '0' },
+  timeouts: { connect: '10s', lock: '10s', statement: '0', stall: '15s' },
   seed: { seed: 42, users: 5, categories: 3, todos: 50 },
   provision: { urlFormat: 'libpq' },
 }
@@ -132,6 +134,7 @@ export const CONFIG_ENV: Record<string, (c: Config, value: string) => void> = {
   TODO_DB_LOCK_TIMEOUT: (c, v) => void (c.timeouts.lock = v),
   TODO_DB_STATEMENT_TIMEOUT: (c, v) => void (c.timeouts.statement = v),
   TODO_DB_URL_FORMAT: (c, v) => void (c.provision.urlFormat = v),
+  TODO_DB_STALL_TIMEOUT: (c, v) => void (c.timeouts.stall = v),
 }
 
 export function withEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config {

@@ -7,8 +7,9 @@ export async function run(ctx: Context, opts: { timeout: string }): Promise<numb
   let report: HealthReport
   try {
     const deadline = parseDeadline(opts.timeout, '--timeout')
-    report = await checkHealth(ctx.target(), deadline, ctx.out)
+    report = await checkHealth(ctx.target(), deadline, ctx.out, ctx.signal)
   } catch (e) {
+    if ((e as { code?: string })?.code === 'INTERRUPTED') throw e
     report = failedReport(toTodoDbError(e))
   }
   const c = ctx.out.color

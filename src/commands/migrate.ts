@@ -11,6 +11,7 @@ import { migrationStatus } from '../migrate/status.js'
 type Opts = Record<string, any>
 
 async function apply(ctx: Context, direction: Direction, opts: Opts, args: string[]): Promise<number> {
+  ctx.useTimeoutFlag(opts.timeout)
   const req = {
     direction,
     selection: parseSelection(args[0], opts),
@@ -31,6 +32,7 @@ export const up = (ctx: Context, opts: Opts, args: string[]) => apply(ctx, 'up',
 export const down = (ctx: Context, opts: Opts, args: string[]) => apply(ctx, 'down', opts, args)
 
 export async function status(ctx: Context, opts: Opts): Promise<number> {
+  ctx.useTimeoutFlag(opts.timeout)
   const r = await migrationStatus(ctx, migrateSettings(ctx, opts))
   // Drift is a failure (exit 4): the document says so as every failure does, the report beside it.
   const failure = r.drift.length ? driftError(r.drift) : undefined

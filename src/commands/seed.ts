@@ -4,9 +4,11 @@ import { resolveSeedOptions, type SeedFlags } from '../seed/options.js'
 import { startProgress } from '../seed/progress.js'
 import { seedDatabase, type SeedResult, type TableChanges } from '../seed/seed.js'
 
-export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
+export async function run(ctx: Context, flags: SeedFlags & { timeout?: string }): Promise<number> {
+  ctx.useTimeoutFlag(flags.timeout)
   const options = resolveSeedOptions(flags, ctx.config.seed)
-  const target = ctx.target()
+  // One transaction works through a pooler, but DATABASE_URL_UNPOOLED, when set, is the direct way.
+  const target = ctx.target({ session: 'prefer' })
   const lockTimeoutMs = parseDuration(ctx.config.timeouts.lock, 'timeouts.lock')
   const statementTimeoutMs = parseDuration(ctx.config.timeouts.statement, 'timeouts.statement')
   const progress = await startProgress(ctx.out, 'seeding:')
@@ -14,9 +16,7 @@ export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
   try {
     result = await seedDatabase({
       target,
-      deadline: ctx.connectDeadline(),
-      signal: ctx.signal,
-      out: ctx.out,
+      ...ctx.connectOptions(),
       lockTimeoutMs,
       statementTimeoutMs,
       onProgress: (rows, checking) => progress.update(rows, checking),

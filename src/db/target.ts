@@ -11,8 +11,13 @@ export interface UrlSources {
 /**
  * The database to talk to. `session: true` asks for a direct (unpooled) connection, as DDL and
  * session-level advisory locks need: through a transaction-mode pooler they would break.
+ * `session: 'prefer'`: direct when DATABASE_URL_UNPOOLED says where, else the URL as it is.
+ *
+ * DATABASE_URL_UNPOOLED is Prisma's directUrl: when it is set, a command that needs a session
+ * uses it whatever DATABASE_URL looks like (a pooler URL need not say so: no -pooler host, no
+ * pgbouncer=true). Only an explicit --database-url is taken as it is.
  */
-export function resolveTarget(src: UrlSources, opts: { session?: boolean } = {}): DbTarget {
+export function resolveTarget(src: UrlSources, opts: { session?: boolean | 'prefer' } = {}): DbTarget {
   // A flag given with nothing in it ("$UNSET_VAR") is a mistake, never a reason to fall back on
   // DATABASE_URL: that could be another database (seed --reset would empty it).
   const fromFlag = src.flag !== undefined
@@ -29,17 +34,22 @@ export function resolveTarget(src: UrlSources, opts: { session?: boolean } = {})
   }
   registerSecret(src.env.PGPASSWORD)
   const target = parseDatabaseUrl(raw, fromFlag ? '--database-url' : 'DATABASE_URL')
-  if (!opts.session || !target.pooled) return target
-
+  if (!opts.session) return target
   const unpooled = src.env.DATABASE_URL_UNPOOLED
-  if (unpooled && unpooled.trim() !== '') {
+  const hasUnpooled = !!unpooled && unpooled.trim() !== ''
+  if (!target.pooled && !(hasUnpooled && !fromFlag)) return target
+
+  if (hasUnpooled) {
     const direct = parseDatabaseUrl(unpooled, 'DATABASE_URL_UNPOOLED')
     if (direct.pooled) {
       throw badInput('DATABASE_URL_UNPOOLED points at a pooler too', 'set it to the direct (unpooled) URL')
     }
-    direct.notes.push('the URL is pooled: using DATABASE_URL_UNPOOLED for a direct session')
+    direct.notes.push(target.pooled
+      ? 'the URL is pooled: using DATABASE_URL_UNPOOLED for a direct session'
+      : 'using DATABASE_URL_UNPOOLED for a direct session (it is set, as Prisma\'s directUrl)')
     return direct
   }
+  if (opts.session === 'prefer') return target
   if (target.neonPooler) {
     const direct = parseDatabaseUrl(neonDirectUrl(raw), fromFlag ? '--database-url' : 'DATABASE_URL')
     direct.notes.push(`the URL is Neon's pooler: using the direct host ${direct.host} for a session`)

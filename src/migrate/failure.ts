@@ -83,7 +83,7 @@ export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
   const lost = isConnectionLost(e)
   const detail = err.detail ? redact(err.detail) : undefined
   const cause = lost
-    ? `the connection to ${f.target.host}:${f.target.port} was lost`
+    ? (base.code === 'STALLED' ? base.message : `the connection to ${f.target.host}:${f.target.port} was lost`)
     : `${base.message}${base.sqlState ? ` [${base.sqlState}]` : ''}${detail ? `: ${detail}` : ''}`
   return new TodoDbError(`${head(f, where, at)}${shown}: ${cause}; ${aftermath(f, lost)}`, {
     code: base.code === 'DB_ERROR' ? 'MIGRATION_FAILED' : base.code,

@@ -1,7 +1,7 @@
 // migrate up / down: pick the migrations under the lock, refuse on drift, run them, release.
 import type postgres from 'postgres'
 import type { Context } from '../context.js'
-import { classifyError, connect, withinDeadline } from '../db/connection.js'
+import { classifyError, connect, isOpen, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { Deadline } from '../duration.js'
 import { badInput, failed, isTodoDbError } from '../errors.js'
@@ -104,8 +104,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
   loadSqlEngine().catch(() => {})
   loadParser().catch(() => {})
   const sql = await connect(target, {
-    deadline: ctx.connectDeadline(),
-    out: ctx.out,
+    ...ctx.connectOptions(),
     max: 1,
     lockTimeoutMs: settings.lockTimeoutMs,
     statementTimeoutMs: settings.statementTimeoutMs,
@@ -161,11 +160,12 @@ async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan
  */
 async function closeSession(sql: postgres.Sql, conn: postgres.ReservedSql | undefined, locked: boolean, ctx: Context): Promise<void> {
   try {
-    if (conn && locked) await withinDeadline(releaseMigrationLock(conn), new Deadline(5000))
+    // A stall or a signal may have closed the session: the server released the lock with it.
+    if (conn && locked && isOpen(sql)) await withinDeadline(releaseMigrationLock(conn), new Deadline(5000))
   } catch (e) {
     ctx.out.debug(`could not release the migration lock (${(e as Error).message}); closing the session releases it`)
   } finally {
     conn?.release()
-    await sql.end({ timeout: 1 }).catch(() => {})
+    await sql.end({ timeout: isOpen(sql) ? 1 : 0 }).catch(() => {})
   }
 }

@@ -87,7 +87,8 @@ export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClien
     abort(reason) {
       aborted = true
       abortReason = reason
-      for (const q of running) void q.cancel()
+      // Over a dead link the CancelRequest fails too: the statement's own error says what happened.
+      for (const q of running) void Promise.resolve(q.cancel()).catch(() => {})
     },
     get aborted() {
       return aborted
