@@ -1,7 +1,7 @@
 // What every command gets: where it runs, what it reads, where it writes.
 import { DEFAULT_CONFIG, loadConfig, loadEnv, withEnvOverrides, type Config } from './config.js'
 import { createOutput, type Output, type OutputOptions } from './output.js'
-import { Deadline, parseDeadline } from './duration.js'
+import { Deadline, parseDeadline, parseDuration } from './duration.js'
 import { resolveTarget } from './db/target.js'
 import type { DbTarget } from './db/url.js'
 
@@ -24,9 +24,13 @@ export interface Context {
   /** Aborted on SIGINT/SIGTERM: long-running work listens and cleans up. */
   signal: AbortSignal
   /** The database to use; session: a direct connection (DDL, advisory locks). */
-  target(opts?: { session?: boolean }): DbTarget
+  target(opts?: { session?: boolean | 'prefer' }): DbTarget
   /** The connect deadline from config (timeouts.connect), started now. */
   connectDeadline(): Deadline
+  /** What every database connection of a command gets: the connect deadline, the signal, the stall watchdog. */
+  connectOptions(): { deadline: Deadline; out: Output; signal: AbortSignal; stallMs: number; cwd: string }
+  /** A command's --timeout: replaces timeouts.connect (checked now, so bad input fails first). */
+  useTimeoutFlag(value: string | undefined): void
 }
 
 export interface ContextInput {
@@ -44,8 +48,10 @@ export async function createContext(input: ContextInput): Promise<Context> {
   const out = createOutput({ ...globals, ...input.streams })
   const env = loadEnv(cwd, input.env)
   const loaded = input.loadConfig === false ? { config: DEFAULT_CONFIG, filepath: undefined } : await loadConfig(cwd)
-  const config = withEnvOverrides(loaded.config, env)
+  // A command that reads no config file (health) has no use for TODO_DB_* either.
+  const config = input.loadConfig === false ? loaded.config : withEnvOverrides(loaded.config, env)
   const filepath = loaded.filepath
+  let connectTimeout = { value: config.timeouts.connect, name: 'timeouts.connect' }
   return {
     cwd,
     env,
@@ -55,6 +61,18 @@ export async function createContext(input: ContextInput): Promise<Context> {
     globals,
     signal: input.signal,
     target: (opts) => resolveTarget({ flag: globals.databaseUrl, env }, opts),
-    connectDeadline: () => parseDeadline(config.timeouts.connect, 'timeouts.connect'),
+    connectDeadline: () => parseDeadline(connectTimeout.value, connectTimeout.name),
+    connectOptions: () => ({
+      deadline: parseDeadline(connectTimeout.value, connectTimeout.name),
+      out,
+      signal: input.signal,
+      stallMs: parseDuration(config.timeouts.stall, 'timeouts.stall'),
+      cwd,
+    }),
+    useTimeoutFlag(value) {
+      if (value === undefined) return
+      parseDeadline(value, '--timeout')
+      connectTimeout = { value, name: '--timeout' }
+    },
   }
 }

@@ -61,7 +61,7 @@ describe('settings precedence', () => {
     const cases: [object, RegExp][] = [
       [{ migrationsDir: 5 }, /migrationsDir must be a string, not 5/],
       [{ seed: { users: '10' } }, /seed\.users must be a number, not "10"/],
-      [{ timeouts: { lok: '1s' } }, /unknown config key "timeouts\.lok" \(known keys: connect, lock, statement\)/],
+      [{ timeouts: { lok: '1s' } }, /unknown config key "timeouts\.lok" \(known keys: connect, lock, statement, stall\)/],
       [{ seed: 3 }, /seed must be an object/],
     ]
     for (const [config, message] of cases) {

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, dbUrl, psql } from './helpers/db.js'
 import { startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js'
+import { runCli } from './helpers/cli.js'
 import { SCHEMA_NAMES, freshDb, journal, migrate } from './migrate-fixtures.js'
+import { connect } from '../src/db/connection.js'
+import { parseDatabaseUrl } from '../src/db/url.js'
+import { Deadline } from '../src/duration.js'
 
 let bouncer: PgBouncer
 beforeAll(async () => {
@@ -55,5 +59,43 @@ describe('migrate through a transaction-mode PgBouncer', () => {
     const up = await migrate(db, ['up'], { env })
     expect(up.code).toBe(0)
     expect(up.stdout).toMatch(/up to date/)
+  })
+
+  it('the helper runs PgBouncer stock: it refuses a startup parameter it does not know', async () => {
+    const db = freshDb('bouncer_stock')
+    const { default: postgres } = await import('postgres')
+    const sql = postgres(bouncer.url(db, 'sslmode=disable'), { max: 1, prepare: false, onnotice: () => {}, connection: { lock_timeout: 1000 } })
+    try {
+      await expect(sql`select 1`).rejects.toThrow(/unsupported startup parameter: lock_timeout/)
+    } finally {
+      await sql.end({ timeout: 0 })
+    }
+  })
+
+  it('todo-db sends its timeouts with SET after connecting, so a stock PgBouncer accepts the login', async () => {
+    const db = freshDb('bouncer_set')
+    // The URL does not say it is a pooler (no pgbouncer=true): todo-db takes it for a direct session.
+    const target = parseDatabaseUrl(bouncer.url(db, 'sslmode=disable'), 'test')
+    expect(target.pooled).toBe(false)
+    const sql = await connect(target, { deadline: new Deadline(10_000), lockTimeoutMs: 1234, statementTimeoutMs: 56789 })
+    try {
+      const [row] = await sql.begin((tx) => tx`select current_setting('lock_timeout') as lock, current_setting('statement_timeout') as stmt`)
+      expect(row).toEqual({ lock: '1234ms', stmt: '56789ms' })
+    } finally {
+      await sql.end({ timeout: 1 })
+    }
+  })
+
+  it('a pooler URL that does not say so (no -pooler, no pgbouncer=true) with DATABASE_URL_UNPOOLED: up and seed use the direct URL', async () => {
+    const db = freshDb('bouncer_plain')
+    const env = { DATABASE_URL: bouncer.url(db, 'sslmode=disable'), DATABASE_URL_UNPOOLED: dbUrl(db) }
+    const up = await migrate(db, ['up', '--verbose'], { env })
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.stderr).toMatch(/using DATABASE_URL_UNPOOLED for a direct session/)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    const seeded = await runCli(['seed', '--verbose', '--users', '3', '--todos', '20'], { env })
+    expect(seeded.code, seeded.stderr).toBe(0)
+    expect(seeded.stderr).toMatch(/using DATABASE_URL_UNPOOLED for a direct session/)
+    expect(psql('select count(*) from todos', db)).toBe('20')
   })
 })

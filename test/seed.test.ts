@@ -85,7 +85,7 @@ describe('todo-db seed', () => {
     expect(ra.code).toBe(0)
     const doc = JSON.parse(ra.stdout)
     expect(doc).toMatchObject({ users: 6, categories: 24, todos: 300 })
-    expect(Object.keys(doc).sort()).toEqual(['categories', 'changes', 'ms', 'rowsPerSecond', 'today', 'todos', 'users'])
+    expect(Object.keys(doc).sort()).toEqual(['categories', 'changes', 'ms', 'ok', 'rowsPerSecond', 'today', 'todos', 'users'])
     expect(doc.changes).toEqual({
       users: { inserted: 6, updated: 0, deleted: 0, unchanged: 0 },
       categories: { inserted: 24, updated: 0, deleted: 0, unchanged: 0 },

@@ -8,15 +8,17 @@ import { describeReach } from '../seed/reset.js'
 import { startProgress } from '../seed/progress.js'
 import { seedDatabase, type SeedResult, type TableChanges } from '../seed/seed.js'
 
-export async function run(ctx: Context, flags: SeedFlags & { dryRun?: boolean; yes?: boolean }): Promise<number> {
+export async function run(ctx: Context, flags: SeedFlags & { timeout?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
+  ctx.useTimeoutFlag(flags.timeout)
   const options = resolveSeedOptions(flags, ctx.config.seed)
   if (flags.dryRun && !options.reset) throw badInput('seed --dry-run shows what --reset would empty: add --reset', undefined, 'USAGE')
-  const target = ctx.target()
+  // One transaction works through a pooler, but DATABASE_URL_UNPOOLED, when set, is the direct way.
+  const target = ctx.target({ session: 'prefer' })
   const lockTimeoutMs = parseDuration(ctx.config.timeouts.lock, 'timeouts.lock')
   const statementTimeoutMs = parseDuration(ctx.config.timeouts.statement, 'timeouts.statement')
   if (options.reset) {
     // The same list for --dry-run, the question on a terminal, and the refusal without --yes.
-    const reach = await previewReset({ target, deadline: ctx.connectDeadline(), out: ctx.out, statementTimeoutMs, lockTimeoutMs }, options)
+    const reach = await previewReset({ target, connect: ctx.connectOptions(), statementTimeoutMs, lockTimeoutMs }, options)
     const items = describeReach(reach)
     const action = `seed --reset${options.cascade ? ' --cascade' : ''}`
     if (flags.dryRun) {
@@ -31,9 +33,7 @@ export async function run(ctx: Context, flags: SeedFlags & { dryRun?: boolean; y
   try {
     result = await seedDatabase({
       target,
-      deadline: ctx.connectDeadline(),
-      signal: ctx.signal,
-      out: ctx.out,
+      ...ctx.connectOptions(),
       lockTimeoutMs,
       statementTimeoutMs,
       onProgress: (rows, checking) => progress.update(rows, checking),
@@ -43,7 +43,7 @@ export async function run(ctx: Context, flags: SeedFlags & { dryRun?: boolean; y
     throw e
   }
   progress.stop()
-  ctx.out.result(result, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
+  ctx.out.result({ ok: true, ...result }, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
     `(seed ${options.seed}, day ${result.today}${options.reset ? ', after reset' : ''}${emptiedToo(result)}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s; ` +
     Object.entries(result.changes).map(([table, c]) => `${table}: ${describe(c)}`).join('; '))
   return 0

@@ -1,12 +1,14 @@
 // The one place that opens database connections (postgres.js).
-// Deadline, retry while the server refuses or is starting, error kinds, SSL, pooler mode.
+// Deadline, retry while the server refuses or is starting, error kinds, SSL, pooler mode,
+// signals in every phase, and the stall watchdog (socket.ts) for a link that freezes.
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import tls from 'node:tls'
 import postgres from 'postgres'
 import { Deadline, backoff, sleep } from '../duration.js'
 import { ExitCode, TodoDbError, badInput, noResponse, redact } from '../errors.js'
-import type { Output } from '../output.js'
-import { socketFactory, type SocketState, type TlsChoice } from './socket.js'
+import type { Output, Spinner } from '../output.js'
+import { socketFactory, type SocketState, type StallVerdict, type StallWatch, type TlsChoice } from './socket.js'
 import type { DbTarget } from './url.js'
 
 export type Sql = postgres.Sql
@@ -21,7 +23,21 @@ export interface ConnectOptions {
   statementTimeoutMs?: number
   lockTimeoutMs?: number
   applicationName?: string
+  /** SIGINT/SIGTERM: connecting stops at once; later, the connection is closed if work does not stop. */
+  signal?: AbortSignal
+  /** timeouts.stall: no progress for this long while an answer is owed starts a probe (0: never). */
+  stallMs?: number
+  /** The project folder: a stopped `provision --local` server there is named in the error. */
+  cwd?: string
 }
+
+/**
+ * After a signal, the command's own clean-up (a CancelRequest, ROLLBACK, unlocking) normally ends
+ * in milliseconds. If it has not after this long, the link is not answering: the sockets are closed
+ * under it, so the process still answers the signal within a second. The server rolls back an open
+ * transaction, and releases session locks, when it sees the connection close.
+ */
+const SIGNAL_GRACE_MS = 500
 
 // ---------------------------------------------------------------------------
 // postgres.js options
@@ -64,16 +80,12 @@ function verifyOptions(t: DbTarget, checkHost: boolean): tls.ConnectionOptions {
   return o
 }
 
-export function postgresOptions(t: DbTarget, opts: ConnectOptions, state: SocketState = {}): postgres.Options<{}> {
+export function postgresOptions(t: DbTarget, opts: ConnectOptions, state: SocketState = { sockets: new Set() }, watch?: StallWatch): postgres.Options<{}> {
+  // Only what every pooler accepts at startup (PgBouncer refuses any parameter it does not know:
+  // "unsupported startup parameter: lock_timeout"). Our timeouts are SET after connecting (connect()).
   const connection: Record<string, string | number> = {
     application_name: opts.applicationName ?? 'todo-db',
     ...t.params,
-  }
-  // Through a transaction pooler every statement may land on another server connection,
-  // so session settings would leak or vanish: set them per transaction there instead.
-  if (!t.pooled) {
-    if (opts.statementTimeoutMs) connection.statement_timeout = opts.statementTimeoutMs
-    if (opts.lockTimeoutMs) connection.lock_timeout = opts.lockTimeoutMs
   }
   return {
     host: t.host,
@@ -83,7 +95,7 @@ export function postgresOptions(t: DbTarget, opts: ConnectOptions, state: Socket
     password: t.password,
     // We open the socket and negotiate SSL ourselves (see socket.ts), so postgres.js sees plain bytes.
     ssl: false,
-    ...({ socket: socketFactory(t, tlsChoice(t), opts.deadline, state) } as object),
+    ...({ socket: socketFactory(t, tlsChoice(t), opts.deadline, state, opts.signal, watch) } as object),
     max: opts.max ?? 1,
     // Transaction-mode poolers cannot keep named prepared statements.
     prepare: !t.pooled,
@@ -142,6 +154,7 @@ function tlsHint(t: DbTarget | undefined): string {
 export function classifyError(e: unknown, t?: DbTarget): TodoDbError {
   if (e instanceof TodoDbError) return e
   const err = (e ?? {}) as DriverError
+  if (err.code === 'INTERRUPTED') return interruptedError('SIGINT', `interrupted while connecting to ${t ? `${t.host}:${t.port}` : 'the server'}: nothing was changed`)
   const code = err.code ?? ''
   const where = t ? `${t.host}:${t.port}` : 'the server'
   const msg = redact(err.message ?? String(e))
@@ -193,10 +206,88 @@ const socketStates = new WeakMap<Sql, SocketState>()
 
 /** A postgres.js instance; nothing is connected until the first query. */
 export function createSql(t: DbTarget, opts: ConnectOptions): Sql {
-  const state: SocketState = {}
-  const sql = postgres(postgresOptions(t, opts, state))
+  const state: SocketState = { sockets: new Set() }
+  const sql = postgres(postgresOptions(t, opts, state, opts.stallMs ? stallWatch(t, opts.stallMs) : undefined))
   socketStates.set(sql, state)
   return sql
+}
+
+/** Whether the instance still has an open connection (after a stall or a signal it has none). */
+export function isOpen(sql: Sql): boolean {
+  return [...(socketStates.get(sql)?.sockets ?? [])].some((s) => !s.destroyed)
+}
+
+/** Closes every socket of the instance now; pending queries fail with `error`. */
+function destroySockets(sql: Sql, error: Error): void {
+  const state = socketStates.get(sql)
+  for (const s of state?.sockets ?? []) {
+    if (s.destroyed) continue
+    // Only the session's queries get the error. A CancelRequest's socket is closed quietly:
+    // postgres.js drops the promise of a cancel (query.cancel() returns null), so an error there
+    // would be an unhandled rejection.
+    if (s !== state?.session) {
+      s.destroy()
+      continue
+    }
+    if (s.listenerCount('error') === 0) s.on('error', () => {})
+    s.destroy(error)
+  }
+}
+
+/** A lost-connection error (runner-client.ts's isConnectionLost sees the cause) with our message. */
+function closedUnder(error: TodoDbError): TodoDbError {
+  return Object.assign(error, { cause: Object.assign(new Error('connection destroyed'), { code: 'CONNECTION_DESTROYED' }) })
+}
+
+function interruptedError(reason: unknown, message: string): TodoDbError {
+  return new TodoDbError(message, { code: 'INTERRUPTED', exitCode: reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT })
+}
+
+/** The stall watchdog's questions, answered over a new, short-lived connection (see socket.ts). */
+function stallWatch(t: DbTarget, stallMs: number): StallWatch {
+  const where = `${t.host}:${t.port}`
+  const why: Record<StallVerdict, string> = {
+    unreachable: ', and a new connection got no answer either',
+    waiting: ' while the server waited for us (the server session was ended)',
+    gone: ', and the server no longer has the session',
+    busy: '',
+    unknown: '',
+  }
+  return {
+    stallMs,
+    probe: (pid) => probeBackend(t, pid, stallMs),
+    error: (verdict) => closedUnder(noResponse(
+      `no progress on the connection to ${where} for ${Math.round(stallMs / 100) / 10} s${why[verdict]}`,
+      { code: 'STALLED', hint: 'check the network or the pooler; timeouts.stall (TODO_DB_STALL_TIMEOUT) sets how long to wait' },
+    )),
+  }
+}
+
+/**
+ * What the backend behind a silent connection is doing. Ending it when it waits for us makes the
+ * server roll back at once, whatever the frozen link does with our close.
+ */
+async function probeBackend(t: DbTarget, pid: number | undefined, stallMs: number): Promise<StallVerdict> {
+  const deadline = new Deadline(Math.min(5000, Math.max(1000, stallMs)))
+  const sql = postgres(postgresOptions(t, { deadline, applicationName: 'todo-db probe' }))
+  try {
+    if (pid === undefined) {
+      await withinDeadline(sql`select 1`, deadline, t)
+      return 'unknown' // reachable, but we cannot tell which backend is ours (a pooler)
+    }
+    const [row] = await withinDeadline(
+      sql<{ state: string | null; wait_event: string | null }[]>`select state, wait_event from pg_stat_activity where pid = ${pid}`,
+      deadline, t)
+    if (!row) return 'gone'
+    if (row.state === 'active' && row.wait_event !== 'ClientRead' && row.wait_event !== 'ClientWrite') return 'busy'
+    if (row.state === null) return 'unknown' // another role's backend: not ours to judge
+    await withinDeadline(sql`select pg_terminate_backend(${pid})`, deadline, t).catch(() => {})
+    return 'waiting'
+  } catch (e) {
+    return classifyError(e, t).exitCode === ExitCode.NO_RESPONSE ? 'unreachable' : 'unknown'
+  } finally {
+    void sql.end({ timeout: 0 }).catch(() => {})
+  }
 }
 
 /** Whether the (last) connection of this instance uses TLS. */
@@ -211,20 +302,99 @@ export function usesTls(sql: Sql): boolean {
  */
 export async function connect(t: DbTarget, opts: ConnectOptions): Promise<Sql> {
   for (const note of t.notes) opts.out?.debug(note)
+  const { signal } = opts
+  const stopped = () => interruptedError(signal?.reason, `interrupted while connecting to ${t.host}:${t.port}: nothing was changed`)
+  // On a terminal, say what we wait for while retrying (--verbose logs each attempt instead).
+  let spinner: Spinner | undefined
+  try {
+    return await connectRetrying(t, opts, stopped, async (e) => {
+      const text = `connecting to ${t.host}:${t.port}, retrying: ${retryReason(e)}`
+      if (spinner) spinner.update(text)
+      else if (opts.out?.interactive) spinner = await opts.out.spinner(text)
+    })
+  } catch (e) {
+    throw withLocalHint(classifyError(e, t), t, opts.cwd)
+  } finally {
+    spinner?.stop()
+  }
+}
+
+async function connectRetrying(t: DbTarget, opts: ConnectOptions, stopped: () => TodoDbError, retrying: (e: unknown) => Promise<void>): Promise<Sql> {
+  const { signal } = opts
   for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw stopped()
     const sql = createSql(t, opts)
     try {
-      await withinDeadline(sql`select 1`, opts.deadline, t)
+      const [{ pid }] = await unlessAborted(withinDeadline(firstQuery(sql, t, opts), opts.deadline, t), signal, stopped)
+      const state = socketStates.get(sql)!
+      // Through a pooler the next statement may run on another backend: the pid would mislead.
+      state.session = state.last
+      if (!t.pooled && state.last) state.backend = { socket: state.last, pid }
+      signal?.addEventListener('abort', () => {
+        setTimeout(() => destroySockets(sql, closedUnder(interruptedError(signal.reason, 'interrupted: the connection was closed, the server rolls back what was not committed'))), SIGNAL_GRACE_MS).unref()
+      }, { once: true })
       return sql
     } catch (e) {
+      destroySockets(sql, new Error('abandoned'))
       await sql.end({ timeout: 0 }).catch(() => {})
+      if (signal?.aborted) throw stopped()
       const error = classifyError(e, t)
       const wait = backoff(attempt, 100, 2000)
       if (!isTransient(e) || opts.deadline.remaining() <= wait) throw error
       opts.out?.debug(`attempt ${attempt + 1}: ${error.message}; retrying in ${Math.round(wait)} ms`)
-      await sleep(wait)
+      await retrying(e)
+      await unlessAborted(sleep(wait), signal, stopped)
     }
   }
+}
+
+function retryReason(e: unknown): string {
+  const code = (e as DriverError)?.code ?? ''
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'refused', CONNECT_TIMEOUT: 'no answer', ECONNRESET: 'connection reset', '57P03': 'the server is starting up',
+  }
+  return reasons[code] ?? (isNeonWaking(e as DriverError) ? 'the compute is waking up' : classifyError(e).message)
+}
+
+/**
+ * No answer from the local server that `todo-db provision --local` made in this project (it
+ * records its port in .todo-db/local.json): it is stopped, say how to start it.
+ */
+function withLocalHint(error: TodoDbError, t: DbTarget, cwd: string | undefined): TodoDbError {
+  if (error.exitCode !== ExitCode.NO_RESPONSE || !t.local || !cwd) return error
+  let port: unknown
+  try {
+    port = (JSON.parse(readFileSync(join(cwd, '.todo-db', 'local.json'), 'utf8')) as { port?: unknown }).port
+  } catch {
+    return error
+  }
+  if (port !== t.port) return error
+  return new TodoDbError(`${error.message}: the local server of todo-db provision --local is not running`, {
+    code: error.code, exitCode: error.exitCode, hint: 'start it with todo-db provision --local', cause: error,
+  })
+}
+
+/**
+ * Our timeouts, SET after connecting rather than sent at startup (no pooler refuses a SET), in the
+ * same round trip as the connect check. Through a transaction pooler a session setting would leak
+ * to other clients or vanish: commands set them per transaction there (SET LOCAL) instead.
+ */
+function firstQuery(sql: Sql, t: DbTarget, opts: ConnectOptions): Promise<{ pid: number }[]> {
+  const settings: [string, number | undefined][] = [['statement_timeout', opts.statementTimeoutMs], ['lock_timeout', opts.lockTimeoutMs]]
+  const set = t.pooled ? [] : settings.filter(([, ms]) => ms)
+  const text = `select pg_backend_pid() as pid${set.map(([name], i) => `, set_config('${name}', $${i + 1}, false)`).join('')}`
+  return sql.unsafe<{ pid: number }[]>(text, set.map(([, ms]) => String(ms))) as unknown as Promise<{ pid: number }[]>
+}
+
+/** p, or a rejection with stopped() as soon as the signal fires. */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, stopped: () => Error): Promise<T> {
+  if (!signal) return p
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(stopped())
+    if (signal.aborted) return onAbort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
 
 /** Rejects with a no-answer error when the deadline passes first, whatever the driver is doing. */

@@ -43,12 +43,12 @@ export function failedReport(err: TodoDbError, target?: DbTarget, latencyMs = 0)
 }
 
 /** Connects (retrying while the server refuses or is starting) and runs a trivial query, all by the deadline. */
-export async function checkHealth(target: DbTarget, deadline: Deadline, out?: Output): Promise<HealthReport> {
+export async function checkHealth(target: DbTarget, deadline: Deadline, out?: Output, signal?: AbortSignal): Promise<HealthReport> {
   const started = performance.now()
   const latency = () => Math.round((performance.now() - started) * 10) / 10
   let sql
   try {
-    sql = await connect(target, { deadline, out, applicationName: 'todo-db health' })
+    sql = await connect(target, { deadline, out, signal, applicationName: 'todo-db health' })
     const [row] = await withinDeadline(
       sql<{ version: string }[]>`select current_setting('server_version') as version`,
       deadline,
@@ -64,7 +64,9 @@ export async function checkHealth(target: DbTarget, deadline: Deadline, out?: Ou
       host: `${target.host}:${target.port}`,
     }
   } catch (e) {
-    return failedReport(classifyError(e, target), target, latency())
+    const error = classifyError(e, target)
+    if (error.code === 'INTERRUPTED') throw error // not a report on the server: exit 130/143
+    return failedReport(error, target, latency())
   } finally {
     // Never wait on a server that stopped answering: the deadline is hard.
     void sql?.end({ timeout: 0 }).catch(() => {})

@@ -11,30 +11,45 @@ export interface UrlSources {
 /**
  * The database to talk to. `session: true` asks for a direct (unpooled) connection, as DDL and
  * session-level advisory locks need: through a transaction-mode pooler they would break.
+ * `session: 'prefer'`: direct when DATABASE_URL_UNPOOLED says where, else the URL as it is.
+ *
+ * DATABASE_URL_UNPOOLED is Prisma's directUrl: when it is set, a command that needs a session
+ * uses it whatever DATABASE_URL looks like (a pooler URL need not say so: no -pooler host, no
+ * pgbouncer=true). Only an explicit --database-url is taken as it is.
  */
-export function resolveTarget(src: UrlSources, opts: { session?: boolean } = {}): DbTarget {
-  const fromFlag = src.flag !== undefined && src.flag !== ''
+export function resolveTarget(src: UrlSources, opts: { session?: boolean | 'prefer' } = {}): DbTarget {
+  // A flag given with nothing in it ("$UNSET_VAR") is a mistake, never a reason to fall back on
+  // DATABASE_URL: that could be another database (seed --reset would empty it).
+  const fromFlag = src.flag !== undefined
+  if (fromFlag && src.flag!.trim() === '') {
+    throw badInput('--database-url is empty', 'give it a postgres:// URL, or leave the flag out to use DATABASE_URL', 'EMPTY_VALUE')
+  }
   const raw = fromFlag ? src.flag! : src.env.DATABASE_URL
   if (raw === undefined || raw.trim() === '') {
     throw badInput(
-      'no database URL: DATABASE_URL is not set',
+      `no database URL: DATABASE_URL is ${raw === undefined ? 'not set' : 'empty'}`,
       'set DATABASE_URL, put it in .env, or pass --database-url (todo-db provision --local makes one)',
       'NO_DATABASE_URL',
     )
   }
   registerSecret(src.env.PGPASSWORD)
   const target = parseDatabaseUrl(raw, fromFlag ? '--database-url' : 'DATABASE_URL')
-  if (!opts.session || !target.pooled) return target
-
+  if (!opts.session) return target
   const unpooled = src.env.DATABASE_URL_UNPOOLED
-  if (unpooled && unpooled.trim() !== '') {
+  const hasUnpooled = !!unpooled && unpooled.trim() !== ''
+  if (!target.pooled && !(hasUnpooled && !fromFlag)) return target
+
+  if (hasUnpooled) {
     const direct = parseDatabaseUrl(unpooled, 'DATABASE_URL_UNPOOLED')
     if (direct.pooled) {
       throw badInput('DATABASE_URL_UNPOOLED points at a pooler too', 'set it to the direct (unpooled) URL')
     }
-    direct.notes.push('the URL is pooled: using DATABASE_URL_UNPOOLED for a direct session')
+    direct.notes.push(target.pooled
+      ? 'the URL is pooled: using DATABASE_URL_UNPOOLED for a direct session'
+      : 'using DATABASE_URL_UNPOOLED for a direct session (it is set, as Prisma\'s directUrl)')
     return direct
   }
+  if (opts.session === 'prefer') return target
   if (target.neonPooler) {
     const direct = parseDatabaseUrl(neonDirectUrl(raw), fromFlag ? '--database-url' : 'DATABASE_URL')
     direct.notes.push(`the URL is Neon's pooler: using the direct host ${direct.host} for a session`)

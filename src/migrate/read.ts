@@ -7,7 +7,7 @@ import { readJournal } from './journal.js'
 import { inventory, type Inventory } from './plan.js'
 
 export async function readInventory(ctx: Context, files: MigrationFile[], table: string): Promise<Inventory> {
-  const applied = await withSql(ctx.target(), { deadline: ctx.connectDeadline(), out: ctx.out, applicationName: 'todo-db migrate' }, (sql) =>
+  const applied = await withSql(ctx.target(), { ...ctx.connectOptions(), applicationName: 'todo-db migrate' }, (sql) =>
     readJournal(sql, table))
   return inventory(files, applied)
 }

@@ -1,7 +1,7 @@
 // migrate up / down: pick the migrations under the lock, refuse on drift, run them, release.
 import type postgres from 'postgres'
 import type { Context } from '../context.js'
-import { classifyError, connect, withinDeadline } from '../db/connection.js'
+import { classifyError, connect, isOpen, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { Deadline } from '../duration.js'
 import { badInput, failed, isTodoDbError } from '../errors.js'
@@ -11,6 +11,7 @@ import { ensureJournal, readJournal, recordChecksum } from './journal.js'
 import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
 import { readInventory } from './read.js'
+import { loadParser, refuseTransactionControl } from './statements.js'
 import { isConnectionLost } from './runner-client.js'
 import type { MigrateSettings } from './settings.js'
 
@@ -50,6 +51,7 @@ function choose(inv: Inventory, direction: Direction, selection: Selection): Mig
 export async function dryRun(ctx: Context, req: RunRequest): Promise<DryRunResult> {
   const files = await loadMigrationFiles(req.settings.dir)
   const plan = choose(await readInventory(ctx, files, req.settings.table), req.direction, req.selection)
+  await refuseTransactionControl(plan, req.direction, ctx.cwd)
   const migrations = await Promise.all(plan.map(async (f) => ({
     name: f.name, sql: (await sectionSql(f, req.direction)) ?? null, transaction: !runsOutsideTransaction(f),
   })))
@@ -102,9 +104,9 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
 
   // Started now, awaited when the first file is applied; a failure to load shows up there.
   loadSqlEngine().catch(() => {})
+  loadParser().catch(() => {})
   const sql = await connect(target, {
-    deadline: ctx.connectDeadline(),
-    out: ctx.out,
+    ...ctx.connectOptions(),
     max: 1,
     lockTimeoutMs: settings.lockTimeoutMs,
     statementTimeoutMs: settings.statementTimeoutMs,
@@ -121,12 +123,14 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
       onWait: (who) => ctx.out.info(`waiting for the migration lock (held by ${who})`),
     })
     locked = true
-    await ensureJournal(conn, settings.table)
+    // What to run, and whether it may run, before anything is written (readJournal reads a missing table as empty).
     const inv = inventory(files, await readJournal(conn, settings.table))
     const plan = choose(inv, req.direction, req.selection)
     if (req.direction === 'down') await downSectionsPresent(plan)
     checkOutsideTransaction(plan, req)
+    await refuseTransactionControl(plan, req.direction, ctx.cwd)
     await req.confirm?.(plan.map((f) => f.name))
+    await ensureJournal(conn, settings.table)
     // Trust on first use: history from before checksums were kept gets today's files' checksums.
     for (const u of inv.unrecorded) {
       await recordChecksum(conn, settings.table, u.name, u.file.checksum)
@@ -147,7 +151,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
   }
 }
 
-/** In case the runner's INSERT did not carry the checksum (see journal.ts withChecksum). */
+/** In case the runner's INSERT was not recognised and so did not carry the checksum (journal.ts journalStatements). */
 async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan: MigrationFile[]): Promise<void> {
   const applied = new Map((await readJournal(conn, table)).map((a) => [a.name, a]))
   for (const f of plan) if (applied.get(f.name)?.checksum === null) await recordChecksum(conn, table, f.name, f.checksum)
@@ -159,11 +163,12 @@ async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan
  */
 async function closeSession(sql: postgres.Sql, conn: postgres.ReservedSql | undefined, locked: boolean, ctx: Context): Promise<void> {
   try {
-    if (conn && locked) await withinDeadline(releaseMigrationLock(conn), new Deadline(5000))
+    // A stall or a signal may have closed the session: the server released the lock with it.
+    if (conn && locked && isOpen(sql)) await withinDeadline(releaseMigrationLock(conn), new Deadline(5000))
   } catch (e) {
     ctx.out.debug(`could not release the migration lock (${(e as Error).message}); closing the session releases it`)
   } finally {
     conn?.release()
-    await sql.end({ timeout: 1 }).catch(() => {})
+    await sql.end({ timeout: isOpen(sql) ? 1 : 0 }).catch(() => {})
   }
 }

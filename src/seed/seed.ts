@@ -6,7 +6,7 @@ import type postgres from 'postgres'
 import { ExitCode, TodoDbError, interrupted } from '../errors.js'
 import type { Output } from '../output.js'
 import type { Deadline } from '../duration.js'
-import { classifyError, connect, type Sql } from '../db/connection.js'
+import { classifyError, connect, isOpen, type Sql } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
@@ -45,6 +45,10 @@ export interface SeedInput {
   out?: Output
   lockTimeoutMs: number
   statementTimeoutMs: number
+  /** timeouts.stall: see connection.ts */
+  stallMs?: number
+  /** The project folder (names a stopped provision --local server). */
+  cwd?: string
   /** Called with the number of rows sent so far, and when the server is checking the last table. */
   onProgress?: (rows: number, checking?: string) => void
 }
@@ -64,7 +68,7 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
     sent: (table: string) => input.onProgress?.(loaded, table),
   }
   const sql = await unlessAborted(
-    connect(input.target, { deadline: input.deadline, out: input.out, max: 1, applicationName: 'todo-db seed' }),
+    connect(input.target, { deadline: input.deadline, out: input.out, signal: input.signal, stallMs: input.stallMs, cwd: input.cwd, max: 1, applicationName: 'todo-db seed' }),
     input.signal, () => stopped(input.signal), (late) => void late.end({ timeout: 0 }).catch(() => {}))
   const guard = cancellation(input.signal, () => stopped(input.signal))
   try {
@@ -77,11 +81,12 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
     input.out?.debug(`seed stopped: ${(e as Error)?.message ?? e}`)
     if (input.signal.aborted) throw stopped(input.signal)
     const error = classifyError(e, input.target)
-    if (error.exitCode === ExitCode.NO_RESPONSE) await guard.cancelOnServer(CANCEL_ON_SERVER_MS)
+    // A stalled link was probed: the server is unreachable or was told already.
+    if (error.exitCode === ExitCode.NO_RESPONSE && error.code !== 'STALLED') await guard.cancelOnServer(CANCEL_ON_SERVER_MS)
     throw explain(error)
   } finally {
     guard.dispose()
-    await sql.end({ timeout: 1 }).catch(() => {})
+    await sql.end({ timeout: isOpen(sql) ? 1 : 0 }).catch(() => {})
   }
 }
 
@@ -98,7 +103,8 @@ async function inTransaction<T>(sql: Sql, fn: () => Promise<T>): Promise<T> {
     await sql`commit`
     return result
   } catch (e) {
-    if (classifyError(e).exitCode !== ExitCode.NO_RESPONSE) await sql`rollback`.catch(() => {})
+    // After a stall or a signal closed the session, a query would wait for a connection forever.
+    if (isOpen(sql) && classifyError(e).exitCode !== ExitCode.NO_RESPONSE) await sql`rollback`.catch(() => {})
     throw e
   }
 }

@@ -51,8 +51,9 @@ export async function startPgBouncer(upstream: Upstream, opts: { poolMode?: 'tra
     `pool_mode = ${opts.poolMode ?? 'transaction'}`,
     'max_client_conn = 200',
     'default_pool_size = 10',
-    // postgres.js and psql send these at startup; PgBouncer must not refuse the login for them.
-    'ignore_startup_parameters = extra_float_digits,options,statement_timeout,lock_timeout',
+    // No ignore_startup_parameters: PgBouncer's stock configuration, which refuses any startup
+    // parameter it does not track (postgres.js sends only user, database, client_encoding and
+    // application_name; todo-db SETs its timeouts after connecting).
     `logfile = ${logFile}`,
     'admin_users = ',
     '',

@@ -1,11 +1,11 @@
 // A TCP proxy on loopback that forwards to a real server, or misbehaves on purpose:
 // refuse (nothing listening), drop (accept, then close), blackhole (accept, never answer),
 // delay (forward after a pause), starting (answer as a server still starting up: 57P03),
-// and cut() to kill every live connection mid-flight.
+// stall (a frozen link: see stall()), and cut() to kill every live connection mid-flight.
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { freePort } from './cluster.js'
 
-export type ProxyMode = 'forward' | 'drop' | 'blackhole' | 'delay' | 'starting'
+export type ProxyMode = 'forward' | 'drop' | 'blackhole' | 'delay' | 'starting' | 'stall'
 
 /** The ErrorResponse a PostgreSQL server sends while it starts up (SQLSTATE 57P03). */
 function startingUpError(): Buffer {
@@ -24,6 +24,15 @@ export interface FaultProxy {
   accepted: number
   /** Starts listening (a fresh proxy from listenLater() refuses until then). */
   listen(): Promise<void>
+  /**
+   * Freezes the link: open connections stop forwarding in both directions (what arrives is held,
+   * as a frozen proxy's kernel still ACKs), their sockets stay open, and a close still reaches the
+   * other side. New connections are accepted and never answered, unless newConnections is 'forward'
+   * (only the flows already open froze, as when a NAT entry or one proxy worker hangs).
+   */
+  stall(opts?: { newConnections?: 'stall' | 'forward' }): void
+  /** Forwards again, what was held first. */
+  resume(): void
   /** Destroys every open connection, both sides. */
   cut(): void
   close(): Promise<void>
@@ -32,6 +41,7 @@ export interface FaultProxy {
 export async function startProxy(target: { host: string; port: number }, mode: ProxyMode = 'forward', opts: { listenLater?: boolean } = {}): Promise<FaultProxy> {
   const port = await freePort()
   const sockets = new Set<Socket>()
+  const links = new Set<{ frozen: boolean; thaw(): void }>()
   let server: Server | undefined
   const proxy: FaultProxy = {
     port,
@@ -46,7 +56,7 @@ export async function startProxy(target: { host: string; port: number }, mode: P
           client.on('close', () => sockets.delete(client))
           client.on('error', () => {})
           if (proxy.mode === 'drop') return void client.destroy()
-          if (proxy.mode === 'blackhole') return // read nothing, answer nothing
+          if (proxy.mode === 'blackhole' || proxy.mode === 'stall') return // read nothing, answer nothing
           if (proxy.mode === 'starting') {
             client.once('data', () => client.end(startingUpError()))
             return
@@ -57,8 +67,23 @@ export async function startProxy(target: { host: string; port: number }, mode: P
             upstream.on('close', () => (sockets.delete(upstream), client.destroy()))
             upstream.on('error', () => client.destroy())
             client.on('close', () => upstream.destroy())
-            client.pipe(upstream)
-            upstream.pipe(client)
+            // By hand rather than pipe(), so that a frozen link can hold data and still pass a close on.
+            const held: [Socket, Buffer][] = []
+            const link = {
+              frozen: false,
+              thaw() {
+                link.frozen = false
+                for (const [to, d] of held.splice(0)) to.write(d)
+              },
+            }
+            links.add(link)
+            client.on('close', () => links.delete(link))
+            const forward = (from: Socket, to: Socket) => {
+              from.on('data', (d) => (link.frozen ? held.push([to, d]) : to.write(d)))
+              from.on('end', () => to.end())
+            }
+            forward(client, upstream)
+            forward(upstream, client)
           }
           if (proxy.mode === 'delay') {
             client.pause()
@@ -68,6 +93,14 @@ export async function startProxy(target: { host: string; port: number }, mode: P
         server.on('error', reject)
         server.listen(port, '127.0.0.1', () => resolve())
       })
+    },
+    stall(opts = {}) {
+      for (const l of links) l.frozen = true
+      if (opts.newConnections !== 'forward') proxy.mode = 'stall'
+    },
+    resume() {
+      proxy.mode = 'forward'
+      for (const l of links) l.thaw()
     },
     cut() {
       for (const s of sockets) s.destroy()

@@ -1,0 +1,144 @@
+// A link that freezes mid-run (issue 9, item 6): the proxy stops forwarding in both directions and
+// keeps every socket open, so no error ever reaches either end. migrate and seed must notice within
+// timeouts.stall (+ one probe), exit 2 with a clear line, and leave the database as it was; a
+// signal during the freeze is answered at once with its message.
+import type { ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cluster, psql, urlAtPort } from './helpers/db.js'
+import { runCli, tempDir, type CliResult } from './helpers/cli.js'
+import { startProxy } from './helpers/proxy.js'
+import { applySchema } from './helpers/schema.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sqlFile, waitFor } from './migrate-fixtures.js'
+
+const c = cluster()
+const STALL = { TODO_DB_STALL_TIMEOUT: '2s' }
+const slowMigration = () => migrationsDir({ '1764000000003_slow.sql': sqlFile('create table slow (id int);\nselect pg_sleep(1);', 'drop table slow;') })
+const backends = (db: string, app: string) =>
+  Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and application_name = '${app}'`))
+const todos = (db: string) => psql(`select count(*) || ':' || coalesce(md5(string_agg(id::text, ',' order by id)), '') from todos`, db)
+
+describe('a frozen link during migrate up', () => {
+  it.each([
+    ['the whole proxy freezes', 'stall', /no progress on the connection to 127\.0\.0\.1:\d+ for 2 s, and a new connection got no answer either/],
+    ['only the open connection freezes', 'forward', /no progress on the connection to 127\.0\.0\.1:\d+ for 2 s while the server waited for us/],
+  ] as const)('%s: exit 2, one clear line, the migration rolled back server-side', async (_, newConnections, message) => {
+    const db = freshDb('stall_up')
+    const dir = slowMigration()
+    const proxy = await startProxy(c, 'forward')
+    try {
+      const run = migrate(db, ['up'], { dir, env: { DATABASE_URL: urlAtPort(proxy.port, db), ...STALL } })
+      await waitFor(() => sessions(db, 'pg_sleep(1)') === 1)
+      proxy.stall({ newConnections })
+      const r = await run
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toMatch(/migration 1764000000003_slow \(up\) failed at /)
+      expect(r.stderr).toMatch(message)
+      expect(r.stderr).toMatch(/the server rolls the migration back with the session, nothing of it remains/)
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('error:')), r.stderr).toHaveLength(1)
+      // The backend goes (it saw our close, or was ended), taking the transaction and the lock along.
+      await waitFor(() => backends(db, 'todo-db migrate') === 0)
+    } finally {
+      await proxy.close()
+    }
+    expect(psql(`select to_regclass('public.slow') is null`, db)).toBe('t')
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('a long statement that sends nothing is not a stall: the probe finds it running', async () => {
+    const db = freshDb('stall_busy')
+    const dir = migrationsDir({ '1764000000003_long.sql': sqlFile('create table long_one (id int);\nselect pg_sleep(4);', 'drop table long_one;') })
+    const r = await migrate(db, ['up', '--verbose'], { dir, env: { ...STALL } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, '1764000000003_long'])
+  })
+
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s during the freeze is answered with its message (exit %i)', async (signal, code) => {
+    const db = freshDb('stall_sig')
+    const dir = slowMigration()
+    const proxy = await startProxy(c, 'forward')
+    try {
+      let child: ChildProcess | undefined
+      const run = migrate(db, ['up'], { dir, env: { DATABASE_URL: urlAtPort(proxy.port, db) }, onSpawn: (ch) => (child = ch) })
+      await waitFor(() => sessions(db, 'pg_sleep(1)') === 1)
+      proxy.stall()
+      const signalled = Date.now()
+      child!.kill(signal)
+      const r = await run
+      expect(r.code, r.stderr).toBe(code)
+      expect(r.stderr).toMatch(/interrupted: 1764000000003_slow was rolled back/)
+      expect(Date.now() - signalled).toBeLessThan(5000) // not the 10 s backstop
+      await waitFor(() => backends(db, 'todo-db migrate') === 0)
+    } finally {
+      await proxy.close()
+    }
+    expect(psql(`select to_regclass('public.slow') is null`, db)).toBe('t')
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+})
+
+describe('a frozen link during seed', () => {
+  const big = ['--seed', '99', '--users', '50', '--todos', '250000', '--reset', '--yes']
+  const copying = (db: string) =>
+    Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and application_name = 'todo-db seed' and query ilike 'copy todos%' and state = 'active'`)) > 0
+
+  async function seededDb(): Promise<{ db: string; before: string }> {
+    const db = freshDb('stall_seed')
+    applySchema(db)
+    const first = await runCli(['seed', '--seed', '5'], { env: { DATABASE_URL: urlAtPort(c.port, db) } })
+    expect(first.code, first.stderr).toBe(0)
+    return { db, before: todos(db) }
+  }
+
+  it('exit 2 within the stall timeout, nothing changed, the backend gone', async () => {
+    const { db, before } = await seededDb()
+    const proxy = await startProxy(c, 'forward')
+    try {
+      const run = runCli(['seed', ...big], { env: { DATABASE_URL: urlAtPort(proxy.port, db), ...STALL } })
+      await waitFor(() => copying(db), 30_000)
+      proxy.stall()
+      const r = await run
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toMatch(/no progress on the connection to 127\.0\.0\.1:\d+ for 2 s, and a new connection got no answer either: the connection was lost during the seed; the server rolls the transaction back, nothing was changed/)
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1)
+      await waitFor(() => backends(db, 'todo-db seed') === 0)
+    } finally {
+      await proxy.close()
+    }
+    expect(todos(db)).toBe(before)
+  })
+
+  it('SIGINT during the freeze: exit 130 with its message, nothing changed', async () => {
+    const { db, before } = await seededDb()
+    const proxy = await startProxy(c, 'forward')
+    try {
+      let child: ChildProcess | undefined
+      const run: Promise<CliResult> = runCli(['seed', ...big], { env: { DATABASE_URL: urlAtPort(proxy.port, db) }, onSpawn: (ch) => (child = ch) })
+      await waitFor(() => copying(db), 30_000)
+      proxy.stall()
+      const signalled = Date.now()
+      child!.kill('SIGINT')
+      const r = await run
+      expect(r.code, r.stderr + r.stdout).toBe(130)
+      expect(r.stderr).toMatch(/interrupted: the seed was cancelled and rolled back/)
+      expect(Date.now() - signalled).toBeLessThan(5000) // not the 10 s backstop
+      await waitFor(() => backends(db, 'todo-db seed') === 0)
+    } finally {
+      await proxy.close()
+    }
+    expect(todos(db)).toBe(before)
+  })
+})
+
+describe('timeouts.stall', () => {
+  it('is read from the config file and refused when it is not a duration', async () => {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, '.todo-dbrc.json'), JSON.stringify({ timeouts: { stall: 'soon' } }))
+    const db = freshDb('stall_cfg')
+    const r = await runCli(['migrate', 'status', '--migrations-dir', migrationsDir()], { cwd, env: { DATABASE_URL: urlAtPort(c.port, db) } })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/timeouts\.stall: "soon" is not a duration/)
+  })
+})
