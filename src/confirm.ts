@@ -33,7 +33,7 @@ export async function confirmDestruction(ctx: Context, d: Destruction, io: Confi
   // A person sees that nothing happened; a script still needs --yes, the same on every run.
   if (d.items.length === 0) return
   const write = (text: string) => io.stderr.write(redact(text))
-  write(`${d.doing}:\n${d.items.map((i) => `  ${i}\n`).join('') || '  nothing now\n'}`)
+  write(`${d.doing}:\n${d.items.map((i) => `  ${i}\n`).join('')}`)
   const answer = await ask(ctx, io, 'Go ahead? [y/N] ')
   if (!/^\s*y(es)?\s*$/i.test(answer)) {
     throw new TodoDbError(`cancelled: nothing was changed`, { code: 'CANCELLED', exitCode: ExitCode.FAILED, data })
