@@ -121,6 +121,7 @@ Examples:
 Examples:
   $ todo-db migrate up                 apply every pending migration
   $ todo-db migrate down               revert the last one
+  $ todo-db migrate down --all --yes   revert all of them (more than one asks first, or needs --yes)
   $ todo-db migrate up --to 1764000000001_create-categories --dry-run
   $ todo-db migrate status --json
   $ todo-db migrate status --exit-code  exit 5 when migrations are pending (gate a deploy in CI)
@@ -132,9 +133,9 @@ runs outside one, for CREATE INDEX CONCURRENTLY. Concurrent runs queue on an adv
 up/down need a direct session: with a PgBouncer URL (pgbouncer=true) set DATABASE_URL_UNPOOLED;
 a Neon -pooler host is switched to its direct host. status and --dry-run work through a pooler.
 
-Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server,
-3 bad input (count, --to, pooled-only URL), 4 drift (an applied file edited or missing),
-5 migrations pending (status --exit-code)`)
+Exit codes: 0 done, 1 a migration or database error (or "no" to down's question), 2 no answer
+from the server, 3 bad input (count, --to, pooled-only URL, down of several without --yes and no
+terminal), 4 drift (an applied file edited or missing), 5 migrations pending (status --exit-code)`)
   const migrationOptions = (c: Command) =>
     c
       .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
@@ -165,11 +166,12 @@ Examples:
       .argument('[count]', 'revert this many')
       .option('--to <name>', 'revert down to, but not including, this migration')
       .option('--all', 'revert every applied migration')
+      .option('-y, --yes', 'revert more than one (a count above 1, --to, --all) without asking: needed without a terminal and with --json')
       .addHelpText('after', `
 Examples:
   $ todo-db migrate down                revert the last one
-  $ todo-db migrate down 2 --dry-run
-  $ todo-db migrate down --to 1764000000001_create-categories`),
+  $ todo-db migrate down 2 --dry-run    the migrations and SQL it would revert; more than one asks first
+  $ todo-db migrate down --to 1764000000001_create-categories --yes`),
   ).action(action(lazy('migrate', 'down')))
   migrationOptions(
     migrate
@@ -205,6 +207,8 @@ Examples:
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
     .option('--cascade', 'with --reset: also empty the tables that refer to users, categories or todos')
     .option('--accept-data-loss', 'also delete surplus seed rows that app rows depend on (those go or lose the reference)')
+    .option('--dry-run', 'with --reset: list the tables and rows it would empty; change nothing')
+    .option('-y, --yes', 'with --reset: do not ask (needed without a terminal, and with --json)')
     .option('-t, --timeout <duration>', 'give up connecting after this long: 5s, 500ms, 1m or seconds (default: timeouts.connect, 10s)')
     .addHelpText('after', `
 Running it again with the same options (and day) leaves the same rows; other seeds' rows and the app's own
@@ -212,16 +216,17 @@ rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGT
 
 Exit codes:
   0  seeded
-  1  refused or failed: schema not migrated (run todo-db migrate up), app rows depend on seed rows
+  1  "no" to --reset's question; refused or failed: schema not migrated (run todo-db migrate up), app rows depend on seed rows
      this run would delete (--accept-data-loss), --reset when other tables refer to users
      (--cascade), a constraint, a lock timeout, another seed running
   2  no answer from the server, or the connection was lost (nothing was changed)
-  3  bad input: flags, config, database URL
+  3  bad input: flags, config, database URL, --reset without --yes where there is no terminal to ask
   130/143  interrupted by SIGINT/SIGTERM (nothing was changed)
 
 Examples:
   $ todo-db seed
-  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json
+  $ todo-db seed --reset --dry-run          what --reset would empty; asks before it does
+  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --yes --json
   $ todo-db seed --today 2026-01-15          the same rows whenever it runs`)
     .action(action(lazy('seed')))
 
@@ -245,6 +250,11 @@ Examples:
       .addOption(new Option('--env-file <path>').hideHelp())
   const urlFormatOption = (c: Command) =>
     c.option('--url-format <driver>', 'DATABASE_URL as this driver takes it: libpq (default), psycopg, sqlalchemy+psycopg, sqlalchemy+asyncpg, asyncpg, node-postgres')
+  // What deletes asks first (src/confirm.ts).
+  const destructive = (c: Command) =>
+    c
+      .option('--dry-run', 'list what would be deleted; delete nothing')
+      .option('-y, --yes', 'do not ask (needed without a terminal, and with --json)')
   const namedOption = (flags: string, description: string) => new Option(flags, description).argParser(nonEmpty)
 
   const provision = program
@@ -256,7 +266,7 @@ Examples:
   $ todo-db provision local                              a PostgreSQL on this machine, no account
   $ NEON_API_KEY=... todo-db provision neon --project todo --branch dev-alice
   $ todo-db provision neon list --project todo --json
-  $ todo-db provision neon delete-branch dev-alice --project todo
+  $ todo-db provision neon delete-branch dev-alice --project todo    asks first (or --yes)
 
 The spellings from before the subcommands still work: provision --local [--stop|--destroy],
 provision --delete-branch NAME, provision list, provision [--project X --branch Y ...] (Neon).
@@ -265,7 +275,8 @@ Exit codes:
   0  done
   1  the Neon API refused (bad key, quota, conflict: its message is shown), or the local server failed
   2  the Neon API unreachable, or not done within --timeout
-  3  bad input: flags, no NEON_API_KEY, several organizations to choose from (--org)`)
+  3  bad input: flags, no NEON_API_KEY, several organizations to choose from (--org), delete-branch
+     or local destroy without --yes where there is no terminal to ask (a "no" to the question is 1)`)
 
   const neon = provision
     .command('neon')
@@ -313,11 +324,12 @@ Examples:
   neonApiOptions(deleteBranch)
     .addOption(namedOption('--role <name>', 'role of the URLs to forget in the env file (default: neondb_owner)'))
     .addOption(namedOption('--database <name>', 'database of the URLs to forget in the env file (default: neondb)'))
-  envFileOptions(deleteBranch)
+  destructive(envFileOptions(deleteBranch))
     .addHelpText('after', `
 Examples:
-  $ todo-db provision neon delete-branch dev-alice --project todo
-  $ todo-db provision neon delete-branch "preview/pr-$PR" --json`)
+  $ todo-db provision neon delete-branch dev-alice --project todo             asks first
+  $ todo-db provision neon delete-branch dev-alice --project todo --dry-run   what it would delete
+  $ todo-db provision neon delete-branch "preview/pr-$PR" --yes --json`)
     .action(action(lazy('provision', 'deleteBranch')))
 
   const local = provision
@@ -327,7 +339,7 @@ Examples:
 Examples:
   $ todo-db provision local             create and start, or reuse, or restart
   $ todo-db provision local stop        stop it; the data stays
-  $ todo-db provision local destroy     stop it and delete its data`)
+  $ todo-db provision local destroy     stop it and delete its data (asks first, or --yes)`)
   const localTimeout = (c: Command) => c.option('--timeout <duration>', 'give up after this long', '5m')
   const start = local
     .command('start', { isDefault: true })
@@ -346,8 +358,8 @@ Examples:
     .action(action(lazy('provision', 'localStop')))
   const destroy = local.command('destroy').description('stop the local server, delete its data and the DATABASE_URL written for it')
   envFileOptions(destroy)
-  localTimeout(destroy)
-    .addHelpText('after', '\nExample:\n  $ todo-db provision local destroy')
+  destructive(localTimeout(destroy))
+    .addHelpText('after', '\nExamples:\n  $ todo-db provision local destroy             asks first\n  $ todo-db provision local destroy --dry-run   what it would delete\n  $ todo-db provision local destroy --yes')
     .action(action(lazy('provision', 'localDestroy')))
 
   // The old spellings (src/provision/aliases.ts): rewritten, then parsed again as the new shape.

@@ -55,10 +55,13 @@ export function createOutput(opts: OutputOptions = {}): Output {
   const verbose = !!opts.verbose && !quiet
   const useColor = opts.color !== false && !!stderr.isTTY && !process.env.NO_COLOR
   const color = useColor && chalk ? new chalk.Chalk({ level: 1 }) : plain
+  // A pseudo-terminal without a size (docker -t, script -qc) reports 0 columns, where ora divides
+  // by the width when it clears its line (it looped forever). Assume 80, as terminals start; a
+  // real resize (SIGWINCH) sets the true width again.
+  const tty = stderr as { isTTY?: boolean; columns?: number }
+  if (tty.isTTY && !tty.columns) tty.columns = 80
   // Spinners only when a person is watching: a TTY, not --json, not --quiet, not CI.
-  // A pseudo-terminal without a size (docker -t, script) reports 0 columns: ora then loops forever.
-  const sized = (stderr as { columns?: number }).columns !== 0
-  const interactive = !!stderr.isTTY && sized && !json && !quiet && !process.env.CI
+  const interactive = !!stderr.isTTY && !json && !quiet && !process.env.CI
 
   const err = (line: string) => stderr.write(redact(line) + '\n')
   const writeDocument = (doc: unknown) => {

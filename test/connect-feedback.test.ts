@@ -51,7 +51,7 @@ describe('on a terminal', () => {
 describe('the stopped local server of provision --local', () => {
   const cwd = tempDir()
   afterAll(async () => {
-    if (existsSync(join(cwd, '.todo-db'))) await runCli(['provision', '--local', '--destroy'], { cwd })
+    if (existsSync(join(cwd, '.todo-db'))) await runCli(['provision', '--local', '--destroy', '--yes'], { cwd })
   })
 
   it('migrate and seed say it is not running and how to start it', async () => {

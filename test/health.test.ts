@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from './helpers/cluster.js'
@@ -24,6 +24,16 @@ describe('todo-db health', () => {
     expect(doc.server.version).toMatch(/^15\./)
     expect(typeof doc.latencyMs).toBe('number')
     expect(doc.error).toBeUndefined()
+  })
+
+  it("the README's --json example has the keys and the version form of a real answer", async () => {
+    const readme = readFileSync(join(__dirname, '../README.md'), 'utf8')
+    const example = JSON.parse(readme.match(/```json\n(\{ "ok": true, "status": "accepting"[\s\S]*?)```/)![1])
+    const real = JSON.parse((await runCli(['health', '--json', '--database-url', dbUrl('postgres', 'sslmode=require')])).stdout)
+    expect(Object.keys(example).sort()).toEqual(Object.keys(real).sort())
+    // this cluster is Debian's PostgreSQL 15, as in the example: "15.18 (Debian 15.18-0+deb12u1)"
+    const form = (v: string) => v.replace(/\d+/g, 'N')
+    expect(form(example.server.version)).toBe(form(real.server.version))
   })
 
   it('reads DATABASE_URL from the environment, then from .env, and the environment wins', async () => {

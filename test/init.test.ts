@@ -17,6 +17,18 @@ describe('todo-db init', () => {
     expect(r.stdout).toMatch(/Next:\n\s+cp \.env\.example \.env[\s\S]*todo-db migrate up/)
   })
 
+  it('-q prints only what happened to each file: no heading, no next steps', async () => {
+    const cwd = tempDir()
+    const r = await runCli(['init', '-q'], { cwd })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toBe('')
+    const lines = r.stdout.trim().split('\n')
+    expect(lines.length).toBeGreaterThan(3)
+    for (const line of lines) expect(line).toMatch(/^(created|updated|kept|overwritten) \S/)
+    expect(r.stdout).toMatch(/^created \.todo-dbrc\.json$/m)
+    expect(r.stdout).not.toMatch(/Next:|set up|todo-db migrate up/)
+  })
+
   it('is safe to run twice and never overwrites without --force', async () => {
     const cwd = tempDir()
     writeFileSync(join(cwd, '.gitignore'), 'node_modules/\n.env\n')

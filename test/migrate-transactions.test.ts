@@ -133,7 +133,7 @@ describe('what a failure says was rolled back is what the catalog shows', () => 
       [`${B}.sql`]: sqlFile('create table b1 (id int);', 'drop table b1;'),
     })
     expect((await migrate(db, ['up'], { dir })).code).toBe(0)
-    const r = await migrate(db, ['down', '2'], { dir })
+    const r = await migrate(db, ['down', '2', '--yes'], { dir })
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(new RegExp(`^reverted ${B} before the failure`, 'm'))
     expect(errorLines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`migration ${A} \\(down\\) failed .*it was rolled back, nothing of it remains$`))])

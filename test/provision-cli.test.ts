@@ -154,7 +154,7 @@ describe('provision neon, list and delete-branch against the fake Neon API', () 
       expect(JSON.parse(listed.stdout).branches.map((b: { name: string }) => b.name)).toContain('dev-a')
     }
 
-    const deleted = await neon(['provision', 'neon', 'delete-branch', 'dev-a', '--project', project, '--dotenv', 'new.env', '--json'], { cwd })
+    const deleted = await neon(['provision', 'neon', 'delete-branch', 'dev-a', '--project', project, '--dotenv', 'new.env', '--json', '--yes'], { cwd })
     expect(deleted.code, deleted.stderr).toBe(0)
     expect(JSON.parse(deleted.stdout)).toMatchObject({ ok: true, deleted: { name: 'dev-a' }, envRemoved: ['DATABASE_URL', 'DATABASE_URL_UNPOOLED'] })
     expect(fake.projects.find((p) => p.name === project)!.branches.map((b) => b.name)).not.toContain('dev-a')
@@ -164,7 +164,7 @@ describe('provision neon, list and delete-branch against the fake Neon API', () 
 describe('provision local start|stop|destroy', () => {
   const cwd = tempDir('todo-db-local-')
   afterAll(async () => {
-    if (existsSync(join(cwd, '.todo-db'))) await runCli(['provision', 'local', 'destroy'], { cwd })
+    if (existsSync(join(cwd, '.todo-db'))) await runCli(['provision', 'local', 'destroy', '--yes'], { cwd })
   })
 
   it('local (start by default), local stop, local start, local destroy', async () => {
@@ -175,7 +175,7 @@ describe('provision local start|stop|destroy', () => {
     expect(JSON.parse(stopped.stdout)).toMatchObject({ ok: true, action: 'stop', wasRunning: true })
     const started = await runCli(['provision', 'local', 'start', '--json'], { cwd })
     expect(JSON.parse(started.stdout)).toMatchObject({ ok: true, action: 'start' })
-    const destroyed = await runCli(['provision', 'local', 'destroy', '--json'], { cwd })
+    const destroyed = await runCli(['provision', 'local', 'destroy', '--json', '--yes'], { cwd })
     expect(JSON.parse(destroyed.stdout)).toMatchObject({ ok: true, action: 'destroy', envRemoved: ['DATABASE_URL'] })
     expect(existsSync(join(cwd, '.todo-db', 'postgres'))).toBe(false)
   })

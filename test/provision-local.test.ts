@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { runCli, secrets, tempDir } from './helpers/cli.js'
 
 const cwd = tempDir('todo-db-local-')
+const asRoot = process.getuid?.() === 0
 const envOf = () => parseEnv(readFileSync(join(cwd, '.env'), 'utf8')) as Record<string, string>
 
 function listening(port: number): Promise<boolean> {
@@ -21,7 +22,7 @@ function listening(port: number): Promise<boolean> {
 
 afterAll(async () => {
   // Never leave a server behind, whatever failed above.
-  if (existsSync(join(cwd, '.todo-db'))) await runCli(['provision', '--local', '--destroy'], { cwd })
+  if (existsSync(join(cwd, '.todo-db'))) await runCli(['provision', '--local', '--destroy', '--yes'], { cwd })
 })
 
 describe('todo-db provision --local', () => {
@@ -32,6 +33,8 @@ describe('todo-db provision --local', () => {
     writeFileSync(join(cwd, '.env'), '# mine\nAPI_TOKEN_NAME=keep\nDATABASE_URL_UNPOOLED=postgres://stale@ep-old.neon.tech/x\n')
     const r = await runCli(['provision', '--local', '--json'], { cwd })
     expect(r.code, r.stderr).toBe(0)
+    // the README promises it: as root the server runs as another user, said when it is made
+    if (asRoot) expect(r.stderr).toMatch(/^warning: running as root: the local PostgreSQL runs as the "postgres" user \(PostgreSQL refuses root\), which owns .*\.todo-db\/postgres$/m)
     const doc = JSON.parse(r.stdout)
     expect(doc).toMatchObject({
       ok: true, provider: 'local', action: 'create', created: true, started: true, user: 'postgres', database: 'todo', host: '127.0.0.1',
@@ -69,6 +72,7 @@ describe('todo-db provision --local', () => {
     // --verbose too: the password is known to the leak check now, so any debug line showing it fails.
     const r = await runCli(['provision', '--local', '--verbose'], { cwd })
     expect(r.code).toBe(0)
+    expect(r.stderr).not.toMatch(/running as root/)
     expect(r.stdout).toMatch(new RegExp(`^local PostgreSQL already running: 127\\.0\\.0\\.1:${port}, database todo as postgres`))
     expect(r.stdout).toMatch(/\.env \(updated\): already up to date/)
     expect(envOf().DATABASE_URL).toBe(url)
@@ -132,14 +136,14 @@ describe('todo-db provision --local', () => {
   it('destroys the server and its data (--destroy), and forgets the DATABASE_URL it wrote, in any driver\'s form', async () => {
     expect((await runCli(['provision', '--local', '--url-format', 'asyncpg'], { cwd })).code).toBe(0)
     expect(envOf().DATABASE_URL).toMatch(/^postgresql:\/\/.*\?sslmode=disable$/)
-    const r = await runCli(['provision', '--local', '--destroy', '--json'], { cwd })
+    const r = await runCli(['provision', '--local', '--destroy', '--json', '--yes'], { cwd })
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ action: 'destroy', existed: true, wasRunning: true, envRemoved: ['DATABASE_URL'] })
     expect(await listening(port)).toBe(false)
     expect(existsSync(join(cwd, '.todo-db', 'postgres'))).toBe(false)
     expect(existsSync(join(cwd, '.todo-db', 'local.json'))).toBe(false)
     expect(envOf()).toEqual({ API_TOKEN_NAME: 'keep' })
-    const again = await runCli(['provision', '--local', '--destroy'], { cwd })
+    const again = await runCli(['provision', '--local', '--destroy', '--yes'], { cwd })
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/no local PostgreSQL/)
   })
@@ -175,7 +179,7 @@ describe('todo-db provision --local, concurrent runs', () => {
       expect(readdirSync(join(dir, '.todo-db')).sort()).toEqual(['local.json', 'postgres'])
       expect((await runCli(['health'], { cwd: dir })).code).toBe(0)
     } finally {
-      await runCli(['provision', '--local', '--destroy'], { cwd: dir })
+      await runCli(['provision', '--local', '--destroy', '--yes'], { cwd: dir })
     }
   })
 
@@ -236,7 +240,7 @@ describe('todo-db provision --local, the env file', () => {
       expect(env.KEEP).toBe('1')
       expect((await runCli(['health'], { cwd: dir })).code).toBe(0)
     } finally {
-      await runCli(['provision', '--local', '--destroy'], { cwd: dir })
+      await runCli(['provision', '--local', '--destroy', '--yes'], { cwd: dir })
     }
   })
 })
@@ -264,7 +268,7 @@ describe('todo-db provision --local, interrupted', () => {
       secrets.add(decodeURIComponent(new URL(parseEnv(readFileSync(join(dir, '.env'), 'utf8')).DATABASE_URL!).password))
       expect((await runCli(['health'], { cwd: dir })).code).toBe(0)
     } finally {
-      await runCli(['provision', '--local', '--destroy'], { cwd: dir })
+      await runCli(['provision', '--local', '--destroy', '--yes'], { cwd: dir })
     }
   })
 })

@@ -133,7 +133,7 @@ describe('retries that cannot duplicate', () => {
     const p = f.addProject(projectName(), { branches: ['pr-9'] })
     const n = f.requests.length
     f.failNext(502, 1, { match: /^DELETE / })
-    const r = await run(f, ['provision', '--project', p.name, '--delete-branch', 'pr-9', '--json'])
+    const r = await run(f, ['provision', '--project', p.name, '--delete-branch', 'pr-9', '--json', '--yes'])
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, deleted: { name: 'pr-9' } })
     expect(count(f, 'DELETE', /.*/, n)).toBe(1)
@@ -186,7 +186,7 @@ describe('every operation state', () => {
   it('deleting a branch with children: one clear line, nothing deleted', async () => {
     const p = f.addProject(projectName(), { branches: ['dev-a', { name: 'dev-a-child', parent: 'dev-a' }] })
     const n = f.requests.length
-    const r = await run(f, ['provision', '--project', p.name, '--delete-branch', 'dev-a'])
+    const r = await run(f, ['provision', '--project', p.name, '--delete-branch', 'dev-a', '--yes'])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/^error: branch dev-a has child branches \(dev-a-child\): Neon deletes a branch only without children/)
     expect(count(f, 'DELETE', /.*/, n)).toBe(0)
@@ -199,7 +199,7 @@ describe('every operation state', () => {
     f.before(/^DELETE /, () => {
       p.branches.splice(p.branches.indexOf(b), 1)
     })
-    const r = await run(f, ['provision', '--project', p.name, '--delete-branch', 'dev-race', '--json'])
+    const r = await run(f, ['provision', '--project', p.name, '--delete-branch', 'dev-race', '--json', '--yes'])
     expect(r.code, r.stderr).toBe(0)
     expect(f.requests.at(-1)?.status).toBe(204)
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, deleted: { name: 'dev-race' } })

@@ -163,13 +163,13 @@ describe('todo-db provision (Neon)', () => {
     expect(refused.stderr).toMatch(/"main" is the default branch/)
     expect(calls('DELETE', /.*/)).toBe(deletes)
 
-    const r = await neon(['provision', '--project', p.name, '--delete-branch', 'dev-gone', '--json'])
+    const r = await neon(['provision', '--project', p.name, '--delete-branch', 'dev-gone', '--json', '--yes'])
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, deleted: { name: 'dev-gone' } })
     expect(p.branches.map((b) => b.name)).toEqual(['main'])
     expect(psql(`select count(*) from pg_database where datname = '${db}'`)).toBe('0')
     // Idempotent, as a CI job closing a pull request needs: gone is done.
-    const again = await neon(['provision', '--project', p.name, '--delete-branch', 'dev-gone', '--json'])
+    const again = await neon(['provision', '--project', p.name, '--delete-branch', 'dev-gone', '--json', '--yes'])
     expect(again.code).toBe(0)
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, deleted: null, alreadyGone: 'dev-gone' })
   })
@@ -184,12 +184,12 @@ describe('todo-db provision (Neon)', () => {
     expect(before.DATABASE_URL).toBeDefined()
 
     // dev-y's URLs were never in .env: nothing there changes.
-    const other = await neon(['provision', '--project', name, '--delete-branch', 'dev-y', '--json'], { cwd })
+    const other = await neon(['provision', '--project', name, '--delete-branch', 'dev-y', '--json', '--yes'], { cwd })
     expect(other.code).toBe(0)
     expect(JSON.parse(other.stdout)).toMatchObject({ deleted: { name: 'dev-y' }, envRemoved: [] })
     expect(envOf(cwd)).toEqual(before)
 
-    const r = await neon(['provision', '--project', name, '--delete-branch', 'dev-x'], { cwd })
+    const r = await neon(['provision', '--project', name, '--delete-branch', 'dev-x', '--yes'], { cwd })
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/deleted branch dev-x .*; removed DATABASE_URL and DATABASE_URL_UNPOOLED from \.env/)
     expect(envOf(cwd)).toEqual({ APP_SECRET: 'keep-me' })
@@ -201,7 +201,7 @@ describe('todo-db provision (Neon)', () => {
     expect((await neon(['provision', '--project', mine, '--branch', 'dev-z'], { cwd })).code).toBe(0)
     const edited = envOf(cwd).DATABASE_URL.replace('channel_binding=require', 'channel_binding=prefer')
     writeFileSync(join(cwd, '.env'), `DATABASE_URL=${edited}\n`)
-    const kept = await neon(['provision', '--project', mine, '--delete-branch', 'dev-z', '--json'], { cwd })
+    const kept = await neon(['provision', '--project', mine, '--delete-branch', 'dev-z', '--json', '--yes'], { cwd })
     expect(JSON.parse(kept.stdout)).toMatchObject({ envRemoved: [] })
     expect(envOf(cwd).DATABASE_URL).toBe(edited)
     for (const out of [other, r, kept]) expect(out.stdout + out.stderr).not.toContain(p.password)

@@ -43,7 +43,7 @@ describe('secrets never appear in output', () => {
       [['migrate', 'up', '--verbose', '--database-url', url()]],
       [['migrate', 'status', '--json', '--database-url', url()]],
       [['seed', '--verbose', '--json', '--users', '2', '--todos', '5', '--database-url', url()]],
-      [['migrate', 'down', '--all', '--verbose', '--database-url', url()]],
+      [['migrate', 'down', '--all', '--yes', '--verbose', '--database-url', url()]],
       // wrong password, unreachable, malformed, pooled-only, no such database
       [['health', '--verbose', '--database-url', url().replace(encodeURIComponent(password), encodeURIComponent(password + 'x'))]],
       [['health', '--verbose', '--timeout', '600ms', '--database-url', url('127.0.0.1', dead)]],

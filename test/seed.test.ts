@@ -262,7 +262,7 @@ describe('todo-db seed', () => {
     const db = migratedDatabase('seed_reset')
     expect((await seed(db, ['--seed', '1'])).code).toBe(0)
     addAppRows(db)
-    const r = await seed(db, [...small, '--reset'])
+    const r = await seed(db, [...small, '--reset', '--yes'])
     expect(r.code).toBe(0)
     // seed 1's 5 users, 15 categories and 50 todos and the app's user and todo went
     expect(r.stdout).toMatch(/users: 6 inserted, 6 deleted; categories: 24 inserted, 15 deleted; todos: 300 inserted, 51 deleted$/m)
@@ -288,7 +288,7 @@ describe('todo-db seed', () => {
     expect(count(db, 'select count(*) from tags')).toBe(2)
     const json = JSON.parse((await seed(db, [...small, '--reset', '--json'])).stdout)
     expect(json.error).toMatchObject({ code: 'RESET_NEEDS_CASCADE', referencing: [{ table: 'tags', rows: 2 }, { table: 'todo_tags', rows: 2 }] })
-    const cascaded = await seed(db, [...small, '--reset', '--cascade', '--json'])
+    const cascaded = await seed(db, [...small, '--reset', '--cascade', '--json', '--yes'])
     expect(cascaded.code).toBe(0)
     expect(JSON.parse(cascaded.stdout).cascaded).toEqual([{ table: 'tags', rows: 2 }, { table: 'todo_tags', rows: 2 }])
     expect(count(db, 'select count(*) from tags') + count(db, 'select count(*) from todo_tags')).toBe(0)
@@ -405,7 +405,7 @@ describe('todo-db seed', () => {
     try {
       await session`begin`
       await session`select count(*) from todos` // the app reading: TRUNCATE must wait for it
-      const r = await runCli(['seed', '--reset', '--database-url', dbUrl(db)], { cwd })
+      const r = await runCli(['seed', '--reset', '--yes', '--database-url', dbUrl(db)], { cwd })
       expect(r.code).toBe(1)
       expect(r.stderr).toMatch(/lock timeout.*timeouts\.lock/)
     } finally {
@@ -442,7 +442,7 @@ describe('todo-db seed is atomic', () => {
   let schemaBefore: string
   // big enough that the COPY of todos runs for a few seconds; --reset empties the tables first,
   // so the truncate and the deferred indexes and foreign keys must be rolled back too
-  const big = ['--seed', '99', '--users', '50', '--todos', '250000', '--reset']
+  const big = ['--seed', '99', '--users', '50', '--todos', '250000', '--reset', '--yes']
 
   beforeAll(async () => {
     db = migratedDatabase('seed_atomic')

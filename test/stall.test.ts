@@ -80,7 +80,7 @@ describe('a frozen link during migrate up', () => {
 })
 
 describe('a frozen link during seed', () => {
-  const big = ['--seed', '99', '--users', '50', '--todos', '250000', '--reset']
+  const big = ['--seed', '99', '--users', '50', '--todos', '250000', '--reset', '--yes']
   const copying = (db: string) =>
     Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and application_name = 'todo-db seed' and query ilike 'copy todos%' and state = 'active'`)) > 0
 

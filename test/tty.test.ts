@@ -9,14 +9,14 @@ import { BIN, leakedSecret, runCli } from './helpers/cli.js'
 const ESC = '\u001b['
 
 /** Runs the CLI on a pseudo-terminal; resolves with everything the terminal showed. */
-function onTty(args: string[], env: Record<string, string>): Promise<{ code: number; screen: string }> {
+function onTty(args: string[], env: Record<string, string>, sized = true): Promise<{ code: number; screen: string }> {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, TERM: 'xterm-256color', COLUMNS: '120' }
   delete childEnv.CI // CI turns spinners off even on a terminal
   delete childEnv.NO_COLOR
   return new Promise((resolve) => {
-    // A fresh pty has 0 columns, where spinners are off by design: give it a size first.
-    execFile('script', ['-qec', `stty cols 120 rows 40; ${command}`, '/dev/null'], { env: childEnv, timeout: 60_000 }, (err, stdout) => {
+    // A fresh pty has 0 columns (todo-db then assumes 80): give it a size first, unless testing that.
+    execFile('script', ['-qec', sized ? `stty cols 120 rows 40; ${command}` : command, '/dev/null'], { env: childEnv, timeout: 60_000 }, (err, stdout) => {
       const screen = String(stdout)
       expect(leakedSecret(screen)).toBeUndefined()
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, screen })
@@ -54,5 +54,15 @@ describe('on a terminal', () => {
     expect(pipe.stderr).toBe('')
     expect(pipe.stdout.trim().split('\n')).toHaveLength(1)
     expect(pipe.stdout).not.toMatch(/seeding:/)
+  })
+
+  it('a terminal that reports no size (script -qc) gets the progress line as 80 columns wide', async () => {
+    const args = ['seed', '--users', '50', '--todos', '60000', '--database-url', dbUrl(db)]
+    const tty = await onTty(args, { COLUMNS: '', LINES: '' }, false)
+    expect(tty.code, tty.screen).toBe(0)
+    expect(tty.screen).toMatch(/seeding:/)
+    expect(tty.screen).toMatch(/seeded 50 users/)
+    // each frame fits one 80-column line: redrawn in place, never by moving up over wrapped lines
+    expect(tty.screen).not.toContain(`${ESC}1A`)
   })
 })

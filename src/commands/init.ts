@@ -14,6 +14,8 @@ export async function run(ctx: Context, opts: { force?: boolean; migrationsDir?:
   ctx.out.result({ ok: true, changes, next }, () => {
     const c = ctx.out.color
     const lines = changes.map((ch) => `  ${ch.action === 'kept' ? c.dim(ch.action.padEnd(11)) : c.green(ch.action.padEnd(11))} ${ch.path}`)
+    // -q: the result (what happened to each file), without the heading and the advice
+    if (ctx.out.quiet) return changes.map((ch) => `${ch.action} ${ch.path}`).join('\n')
     const kept = changes.some((ch) => ch.action === 'kept')
     return [
       'todo-db project set up:',

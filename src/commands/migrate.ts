@@ -1,4 +1,5 @@
 // migrate up | down | status | create: flags in, one core call, result out.
+import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { ExitCode } from '../errors.js'
 import { createMigration } from '../migrate/create.js'
@@ -17,6 +18,7 @@ async function apply(ctx: Context, direction: Direction, opts: Opts, args: strin
     selection: parseSelection(args[0], opts),
     settings: migrateSettings(ctx, opts),
     singleTransaction: !!opts.singleTransaction,
+    confirm: direction === 'down' ? revertsMany(ctx, opts, args) : undefined,
   }
   if (opts.dryRun) {
     const r = await dryRun(ctx, req)
@@ -26,6 +28,17 @@ async function apply(ctx: Context, direction: Direction, opts: Opts, args: strin
     ctx.out.result({ ok: true, ...r }, () => formatRun(r))
   }
   return ExitCode.OK
+}
+
+/**
+ * Reverting more than one migration (a count above 1, --to, --all) drops what they made, data
+ * included: ask first, or need --yes. The flags decide, not how many are applied today, so a
+ * script behaves the same on every run.
+ */
+function revertsMany(ctx: Context, opts: Opts, args: string[]) {
+  const many = opts.all || opts.to !== undefined || (args[0] !== undefined && Number(args[0]) > 1)
+  if (!many) return undefined
+  return (names: string[]) => confirmDestruction(ctx, { doing: `migrate down reverts ${names.length === 1 ? 'the migration' : `${names.length} migrations`}`, items: names, yes: opts.yes })
 }
 
 export const up = (ctx: Context, opts: Opts, args: string[]) => apply(ctx, 'up', opts, args)

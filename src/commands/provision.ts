@@ -1,7 +1,9 @@
 // todo-db provision: flags -> a Neon project/branch or a local server -> URLs in the env file.
+import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { parseDeadline, type Deadline } from '../duration.js'
 import { badInput } from '../errors.js'
+import type { BranchToDelete } from '../provision/neon.js'
 import { checkEnvFile, forgetUrls, saveUrls, type Saved } from '../provision/save.js'
 import { parseUrlFormat, type UrlFormat } from '../provision/url-format.js'
 
@@ -30,7 +32,12 @@ export interface NeonFlags extends NeonApiFlags, EnvFileFlags {
   githubOutput?: boolean
   urlFormat?: string
 }
-export interface DeleteBranchFlags extends NeonApiFlags, EnvFileFlags {
+/** What deletes asks first: --dry-run lists, --yes does not ask (src/confirm.ts). */
+interface DestructiveFlags {
+  dryRun?: boolean
+  yes?: boolean
+}
+export interface DeleteBranchFlags extends NeonApiFlags, EnvFileFlags, DestructiveFlags {
   role?: string
   database?: string
 }
@@ -39,7 +46,7 @@ export interface LocalStartFlags extends EnvFileFlags {
   urlFormat?: string
   timeout: string
 }
-export type LocalDestroyFlags = EnvFileFlags & { timeout: string }
+export type LocalDestroyFlags = EnvFileFlags & DestructiveFlags & { timeout: string }
 export interface LocalStopFlags {
   timeout: string
 }
@@ -127,7 +134,15 @@ export async function deleteBranch(ctx: Context, o: DeleteBranchFlags, [name]: s
   checkEnvFile(ctx.cwd, envFile)
   const api = await neonApi(ctx, o)
   const neon = await import('../provision/neon.js')
-  const r = await neon.deleteBranch(api, o.project, name, { role: o.role ?? neon.NEON_DEFAULT_ROLE, database: o.database ?? neon.NEON_DEFAULT_DATABASE })
+  const items = (f: BranchToDelete) => (f.branch ? [`branch ${f.branch.name} (${f.branch.id}) of Neon project ${f.project.name}, with all its data`] : [])
+  if (o.dryRun) {
+    const f = await neon.branchToDelete(api, o.project, name)
+    ctx.out.result({ ok: true, provider: 'neon', dryRun: true, project: f.project, wouldDelete: f.branch ?? null },
+      f.branch ? `provision neon delete-branch would delete ${items(f)[0]} (dry run: nothing was deleted)` : `no branch ${name} in Neon project ${f.project.name}: nothing to delete`)
+    return
+  }
+  const r = await neon.deleteBranch(api, o.project, name, { role: o.role ?? neon.NEON_DEFAULT_ROLE, database: o.database ?? neon.NEON_DEFAULT_DATABASE },
+    (f) => confirmDestruction(ctx, { doing: 'provision neon delete-branch deletes', items: items(f), yes: o.yes }))
   // Like --local --destroy: URLs of a server that no longer exists would only fail later.
   if (!r.branch) {
     // Idempotent, as a CI job closing a pull request needs: an expired or already deleted branch is done.
@@ -190,6 +205,14 @@ export async function localDestroy(ctx: Context, o: LocalDestroyFlags): Promise<
   checkEnvFile(ctx.cwd, envFile)
   return withLock(ctx, 'destroy', o.timeout, async () => {
     const local = await import('../provision/local.js')
+    const what = local.localToDestroy(ctx.cwd)
+    const items = what.existed ? [`the local PostgreSQL in ${what.dataDir}, with all its data (${megabytes(what.bytes)})`] : []
+    if (o.dryRun) {
+      ctx.out.result({ ok: true, provider: 'local', action: 'destroy', dryRun: true, ...what },
+        what.existed ? `provision local destroy would delete ${items[0]} (dry run: nothing was deleted)` : `no local PostgreSQL in ${what.dataDir}: nothing to delete`)
+      return
+    }
+    await confirmDestruction(ctx, { doing: 'provision local destroy deletes', items, yes: o.yes })
     const r = await local.destroyLocal(ctx.cwd)
     const envRemoved = forgetUrls(ctx.cwd, envFile, [r.url])
     const { url: _url, ...shown } = r
@@ -198,6 +221,8 @@ export async function localDestroy(ctx: Context, o: LocalDestroyFlags): Promise<
         (envRemoved.length ? `; removed DATABASE_URL from ${envFile}` : ''))
   })
 }
+
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 
 /** The driver whose URL form goes to the env file: --url-format, else TODO_DB_URL_FORMAT or the config. */
 function urlFormat(ctx: Context, o: { urlFormat?: string }): UrlFormat {

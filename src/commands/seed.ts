@@ -1,16 +1,33 @@
+import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { parseDuration } from '../duration.js'
+import { badInput } from '../errors.js'
 import { resolveSeedOptions, type SeedFlags } from '../seed/options.js'
+import { previewReset } from '../seed/preview.js'
+import { describeReach } from '../seed/reset.js'
 import { startProgress } from '../seed/progress.js'
 import { seedDatabase, type SeedResult, type TableChanges } from '../seed/seed.js'
 
-export async function run(ctx: Context, flags: SeedFlags & { timeout?: string }): Promise<number> {
+export async function run(ctx: Context, flags: SeedFlags & { timeout?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
   ctx.useTimeoutFlag(flags.timeout)
   const options = resolveSeedOptions(flags, ctx.config.seed)
+  if (flags.dryRun && !options.reset) throw badInput('seed --dry-run shows what --reset would empty: add --reset', undefined, 'USAGE')
   // One transaction works through a pooler, but DATABASE_URL_UNPOOLED, when set, is the direct way.
   const target = ctx.target({ session: 'prefer' })
   const lockTimeoutMs = parseDuration(ctx.config.timeouts.lock, 'timeouts.lock')
   const statementTimeoutMs = parseDuration(ctx.config.timeouts.statement, 'timeouts.statement')
+  if (options.reset) {
+    // The same list for --dry-run, the question on a terminal, and the refusal without --yes.
+    const reach = await previewReset({ target, connect: ctx.connectOptions(), statementTimeoutMs, lockTimeoutMs }, options)
+    const items = describeReach(reach)
+    const action = `seed --reset${options.cascade ? ' --cascade' : ''}`
+    if (flags.dryRun) {
+      ctx.out.result({ ok: true, dryRun: true, empties: [...Object.entries(reach.had).map(([table, rows]) => ({ table, rows })), ...reach.cascaded] },
+        `${action} would empty: ${items.join(', ')} (dry run: nothing was changed)`)
+      return 0
+    }
+    await confirmDestruction(ctx, { doing: `${action} empties`, items, yes: flags.yes })
+  }
   const progress = await startProgress(ctx.out, 'seeding:')
   let result: SeedResult
   try {

@@ -23,6 +23,8 @@ export interface RunRequest {
   settings: MigrateSettings
   /** The whole run in one transaction instead of one per file. */
   singleTransaction?: boolean
+  /** Asked with the names about to run, under the lock (so they are exactly what runs); throws to stop. */
+  confirm?: (names: string[]) => Promise<void>
 }
 
 export interface RunResult {
@@ -127,6 +129,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
     if (req.direction === 'down') await downSectionsPresent(plan)
     checkOutsideTransaction(plan, req)
     await refuseTransactionControl(plan, req.direction, ctx.cwd)
+    await req.confirm?.(plan.map((f) => f.name))
     await ensureJournal(conn, settings.table)
     // Trust on first use: history from before checksums were kept gets today's files' checksums.
     for (const u of inv.unrecorded) {

@@ -6,7 +6,8 @@
 // The pieces: local-state (paths, settings), local-binaries (binaries, the user they run as),
 // local-cluster (initdb), local-server (pg_ctl, ports). This file holds the three verbs.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { withSql } from '../db/connection.js'
 import { parseDatabaseUrl } from '../db/url.js'
 import type { Deadline } from '../duration.js'
@@ -59,6 +60,8 @@ export async function provisionLocal(input: LocalInput): Promise<LocalServer> {
     })
   }
   const ids = await postgresIds(!exists)
+  // Said once, when the cluster is made: its files will belong to another user than the caller.
+  if (ids.uid !== undefined && !exists) out.warn(`running as root: the local PostgreSQL runs as the "${LOCAL_USER}" user (PostgreSQL refuses root), which owns ${paths.data}`)
   mkdirSync(paths.dir, { recursive: true, mode: 0o711 })
   // The project folder may have been moved or re-created since: check again on every run.
   letPostgresReach(paths.data, ids, out)
@@ -104,6 +107,26 @@ export async function stopLocal(cwd: string): Promise<{ dataDir: string; existed
   const wasRunning = await isRunning(bin, paths.data, ids)
   if (wasRunning) await stop(bin, paths.data, ids)
   return { dataDir: paths.data, existed: true, wasRunning }
+}
+
+/** What --destroy would delete: the data folder and how much it holds (for --dry-run and the question). */
+export function localToDestroy(cwd: string): { dataDir: string; existed: boolean; bytes: number } {
+  const paths = localPaths(cwd)
+  const existed = clusterExists(paths)
+  return { dataDir: paths.data, existed, bytes: existed ? folderBytes(paths.data) : 0 }
+}
+
+function folderBytes(dir: string): number {
+  let total = 0
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue
+    try {
+      total += statSync(join(e.parentPath ?? e.path, e.name)).size
+    } catch {
+      // removed by the server meanwhile: nothing to count
+    }
+  }
+  return total
 }
 
 /** Stops the server and deletes its data; returns the URL it had, so the env file can forget it. */

@@ -288,18 +288,19 @@ export async function listBranches(api: NeonApi, projectName: string): Promise<{
 }
 
 /** Deletes a branch, never the default one (it holds the project's main data). A branch already gone is done. */
-export async function deleteBranch(api: NeonApi, projectName: string, branchName: string, t: Pick<NeonTarget, 'role' | 'database'>): Promise<{
+export interface BranchToDelete {
   project: { id: string; name: string }
   /** Undefined when there was no such branch: a second delete, or Neon's expiry, got there first. */
-  branch?: { id: string; name: string }
-  /** The branch's connection URIs for the role and database, so the env file can forget them. Never print. */
-  uris: string[]
-}> {
+  branch?: { id: string; name: string; expiresAt?: string }
+}
+
+/** The branch --delete-branch would delete, after the checks that refuse it: for --dry-run and the question. */
+export async function branchToDelete(api: NeonApi, projectName: string, branchName: string): Promise<BranchToDelete> {
   const project = await requireProject(api, projectName)
   const branches = await listBranchesOf(api, project.id)
   const branch = byName(branches, branchName)
   const ref = { id: project.id, name: project.name }
-  if (!branch) return { project: ref, uris: [] }
+  if (!branch) return { project: ref }
   if (branch.default || branch.primary) {
     throw badInput(`"${branch.name}" is the default branch of ${project.name}: todo-db does not delete it`,
       'delete the project in the Neon console if that is really what you want', 'DEFAULT_BRANCH')
@@ -309,6 +310,23 @@ export async function deleteBranch(api: NeonApi, projectName: string, branchName
     throw failed(`branch ${branch.name} has child branches (${children.map((b) => b.name).join(', ')}): Neon deletes a branch only without children`,
       { code: 'BRANCH_HAS_CHILDREN', hint: `delete ${children.length > 1 ? 'them' : children[0].name} first` })
   }
+  return { project: ref, branch: { id: branch.id, name: branch.name, ...(branch.expires_at ? { expiresAt: branch.expires_at } : {}) } }
+}
+
+/** `confirm` is asked with what goes, after the checks and before anything is deleted; it throws to stop. */
+export async function deleteBranch(api: NeonApi, projectName: string, branchName: string, t: Pick<NeonTarget, 'role' | 'database'>,
+  confirm?: (found: BranchToDelete) => Promise<void>): Promise<{
+  project: { id: string; name: string }
+  /** Undefined when there was no such branch: a second delete, or Neon's expiry, got there first. */
+  branch?: { id: string; name: string }
+  /** The branch's connection URIs for the role and database, so the env file can forget them. Never print. */
+  uris: string[]
+}> {
+  const found = await branchToDelete(api, projectName, branchName)
+  await confirm?.(found)
+  const { project, branch } = found
+  const ref = project
+  if (!branch) return { project: ref, uris: [] }
   // Asked before deleting: afterwards the API no longer knows them. A branch without a compute
   // or without that role has none, and then there is nothing to forget.
   const uris: string[] = []
