@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startCluster, type Cluster } from './helpers/cluster.js'
+import { pgUrl, startCluster, type Cluster } from './helpers/cluster.js'
 import { cluster, dbUrl, urlAtPort } from './helpers/db.js'
-import { runCli, secrets, tempDir } from './helpers/cli.js'
+import { runCli, secrets, startCli, tempDir } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
+import { waitFor } from './helpers/wait.js'
 
 const c = cluster()
 
@@ -41,7 +42,7 @@ describe('todo-db health', () => {
   it('exits 1 (rejecting) on a wrong password, without printing either password', async () => {
     const wrong = 'Wr0ng-pass-' + Date.now()
     secrets.add(wrong)
-    const url = `postgres://postgres:${wrong}@127.0.0.1:${c.port}/postgres?sslmode=disable`
+    const url = pgUrl({ ...c, password: wrong })
     const r = await runCli(['health', '--json', '--database-url', url])
     expect(r.code).toBe(1)
     const doc = JSON.parse(r.stdout)
@@ -86,10 +87,10 @@ describe('todo-db health', () => {
     const waking = await startProxy(c, 'forward', { listenLater: true })
     try {
       const url = urlAtPort(waking.port)
-      const pending = runCli(['health', '--timeout', '15s', '--verbose', '--database-url', url])
-      await new Promise((r) => setTimeout(r, 1500))
+      const run = startCli(['health', '--timeout', '15s', '--verbose', '--database-url', url])
+      await waitFor(() => /retrying/.test(run.stderr()), { what: 'health to be refused and say it retries' })
       await waking.listen()
-      const r = await pending
+      const r = await run.result
       expect(r.code).toBe(0)
       expect(r.stderr).toMatch(/retrying/)
       expect(waking.accepted).toBeGreaterThan(0)
@@ -103,7 +104,7 @@ describe('todo-db health', () => {
     try {
       const url = urlAtPort(flaky.port)
       const pending = runCli(['health', '--timeout', '15s', '--database-url', url])
-      await new Promise((r) => setTimeout(r, 1000))
+      await waitFor(() => flaky.accepted >= 2, { what: 'health to retry a dropped connection' })
       flaky.mode = 'forward'
       expect((await pending).code).toBe(0)
       expect(flaky.accepted).toBeGreaterThan(1)
@@ -119,8 +120,9 @@ describe('todo-db health', () => {
       const stuck = await runCli(['health', '--timeout', '1s', '--json', '--database-url', url])
       expect(stuck.code).toBe(1)
       expect(JSON.parse(stuck.stdout)).toMatchObject({ status: 'rejecting', error: { code: 'SERVER_STARTING', sqlState: '57P03' } })
+      const accepted = starting.accepted
       const pending = runCli(['health', '--timeout', '15s', '--database-url', url])
-      await new Promise((r) => setTimeout(r, 1000))
+      await waitFor(() => starting.accepted >= accepted + 2, { what: 'health to retry a server still starting up' })
       starting.mode = 'forward'
       expect((await pending).code).toBe(0)
     } finally {
@@ -180,7 +182,7 @@ describe('todo-db health', () => {
   })
 
   it('honours channel_binding=require (Neon URLs) by verifying the server certificate', async () => {
-    const neonStyle = `postgres://postgres:${encodeURIComponent(c.password)}@localhost:${c.port}/postgres?sslmode=require&channel_binding=require`
+    const neonStyle = pgUrl({ ...c, host: 'localhost', params: 'sslmode=require&channel_binding=require' })
     const trusted = await runCli(['health', '--json', '--database-url', neonStyle], { env: { NODE_EXTRA_CA_CERTS: c.caFile } })
     expect(trusted.code).toBe(0)
     expect(JSON.parse(trusted.stdout)).toMatchObject({ ok: true, ssl: true })

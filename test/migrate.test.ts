@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { dbUrl, psql, urlAtPort } from './helpers/db.js'
 import { freePort } from './helpers/cluster.js'
 import { runCli, tempDir } from './helpers/cli.js'
-import { SCHEMA_FILES, SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, publicObjects, sqlFile } from './migrate-fixtures.js'
+import { SCHEMA_FILES, SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, publicObjects, sqlFile } from './helpers/migrate.js'
 
 const BROKEN = '1764000000003_broken'
 const brokenSql = sqlFile('create table tags (id int primary key);\ninsert into tags values (1);\nselect * from no_such_table;', 'drop table tags;')
