@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pgUrl, startCluster, type Cluster } from './helpers/cluster.js'
 import { cluster, dbUrl, urlAtPort } from './helpers/db.js'
-import { runCli, secrets, startCli, tempDir } from './helpers/cli.js'
+import { runCli, runInProcess, secrets, startCli, tempDir } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { waitFor } from './helpers/wait.js'
 
@@ -131,7 +131,7 @@ describe('todo-db health', () => {
   })
 
   it('exits 3 with a clear line when no URL is set anywhere', async () => {
-    const r = await runCli(['health'], { cwd: tempDir() })
+    const r = await runInProcess(['health'], { cwd: tempDir() })
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/DATABASE_URL/)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -159,14 +159,14 @@ describe('todo-db health', () => {
   })
 
   it('exits 3 for a bad --timeout', async () => {
-    const r = await runCli(['health', '--timeout', 'soon', '--database-url', dbUrl('postgres')])
+    const r = await runInProcess(['health', '--timeout', 'soon', '--database-url', dbUrl('postgres')])
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/--timeout: "soon" is not a duration/)
     // 0 would give up before trying; more than Node's timers hold would fire at once.
-    const zero = await runCli(['health', '--timeout', '0', '--json', '--database-url', dbUrl('postgres')])
+    const zero = await runInProcess(['health', '--timeout', '0', '--json', '--database-url', dbUrl('postgres')])
     expect(zero.code).toBe(3)
     expect(JSON.parse(zero.stdout).error.message).toMatch(/--timeout: 0 leaves no time/)
-    const huge = await runCli(['health', '--timeout', '99999999s', '--database-url', dbUrl('postgres')])
+    const huge = await runInProcess(['health', '--timeout', '99999999s', '--database-url', dbUrl('postgres')])
     expect(huge.code).toBe(3)
     expect(huge.stderr.trim().split('\n')).toHaveLength(1)
     expect(huge.stderr).toMatch(/--timeout: "99999999s" is too long/)

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, createDatabase, dbUrl, dropDatabase, observer, psql, urlAtPort } from './helpers/db.js'
-import { runCli, secrets, tempDir, type CliResult } from './helpers/cli.js'
+import { runCli, runInProcess, secrets, tempDir, type CliResult } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { applySchema } from './helpers/schema.js'
 import { pgUrl } from './helpers/cluster.js'
@@ -420,7 +420,7 @@ describe('todo-db seed', () => {
       [['--today', '2999-01-01'], /--today: 2999-01-01 is after today \(.* UTC\); seed rows would be created in the future/],
     ] as const) {
       // an unreachable URL: validation must come first
-      const r = await runCli(['seed', '--database-url', 'postgres://u:p@127.0.0.1:1/x', ...args])
+      const r = await runInProcess(['seed', '--database-url', 'postgres://u:p@127.0.0.1:1/x', ...args])
       expect(r.code, args.join(' ')).toBe(3)
       expect(r.stderr).toMatch(message)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)

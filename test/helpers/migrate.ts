@@ -3,7 +3,7 @@
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll } from 'vitest'
-import { runCli, startCli, tempDir, type CliOptions } from './cli.js'
+import { runCli, runInProcess, startCli, tempDir, type CliOptions } from './cli.js'
 import { createDatabase, dbUrl, dropDatabase, psql } from './db.js'
 import { MIGRATIONS_DIR } from './schema.js'
 
@@ -37,6 +37,11 @@ export const sqlFile = (up: string, down = '') => `-- Up Migration\n${up}\n\n-- 
 /** `todo-db migrate ...args` against a database, with the project's migrations unless args name a folder. */
 export function migrate(db: string, args: string[], opts: CliOptions & { dir?: string } = {}) {
   return runCli(...migrateCall(db, args, opts))
+}
+
+/** migrate() in this process (runInProcess): for bad input, refused before anything runs. */
+export function migrateInProcess(db: string, args: string[], opts: CliOptions & { dir?: string } = {}) {
+  return runInProcess(...migrateCall(db, args, opts))
 }
 
 /** migrate() for a run the test signals or watches while it runs. */
