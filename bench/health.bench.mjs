@@ -1,25 +1,13 @@
 // todo-db health against a live server, next to the least a Node program can do (postgres.js,
 // connect, select 1) and psql -c 'select 1', measured in turns in the same run.
 // Goal: health within 1.3x of the minimal script: the CLI adds almost nothing.
-import { spawn } from 'node:child_process'
 import { writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 const RUNS = 15
 
-function run(cmd, args, env) {
-  return new Promise((res, rej) => {
-    const started = process.hrtime.bigint()
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
-    let err = ''
-    child.stderr.on('data', (d) => (err += d))
-    child.on('error', rej)
-    child.on('close', (code) => (code === 0 ? res(Number(process.hrtime.bigint() - started) / 1e6) : rej(new Error(`${cmd} exited ${code}: ${err}`))))
-  })
-}
-
-export default async function ({ cluster, bin, median, log }) {
+export default async function ({ cluster, bin, timed: run, median, log }) {
   const url = cluster.url('postgres', 'sslmode=disable')
   const dir = mkdtempSync(join(tmpdir(), 'todo-db-bench-'))
   const minimal = join(dir, 'minimal.mjs')

@@ -4,22 +4,10 @@
 // a second ratio leaves each tool's bare start-up out.
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { MIGRATIONS_DIR as MIGRATIONS } from '../test/helpers/migrations.js'
 
 const RUNS = 7
-const MIGRATIONS = resolve('migrations')
-
-function run(cmd, args, env = {}) {
-  return new Promise((res, rej) => {
-    const started = process.hrtime.bigint()
-    const child = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
-    let err = ''
-    child.stderr.on('data', (d) => (err += d))
-    child.on('error', rej)
-    child.on('close', (code) => (code === 0 ? res(Number(process.hrtime.bigint() - started) / 1e6) : rej(new Error(`${cmd} exited ${code}: ${err}`))))
-  })
-}
 
 /** The Up sections exactly as node-pg-migrate cuts them, each wrapped in its own transaction. */
 async function psqlScript() {
@@ -37,7 +25,7 @@ async function psqlScript() {
   return file
 }
 
-export default async function ({ cluster, bin, median, log }) {
+export default async function ({ cluster, bin, timed: run, median, log }) {
   const script = await psqlScript()
   let n = 0
   const fresh = () => {

@@ -23,6 +23,18 @@ function runCli(args, env = {}) {
   })
 }
 
+/** Wall time in ms of a command that must exit 0 (its stdout ignored, its stderr kept for the error). */
+function timed(cmd, args, env = {}) {
+  return new Promise((res, rej) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    child.on('error', rej)
+    child.on('close', (code) => (code === 0 ? res(Number(process.hrtime.bigint() - started) / 1e6) : rej(new Error(`${cmd} exited ${code}: ${err}`))))
+  })
+}
+
 /** Wall time of fn in ms. */
 async function time(fn) {
   const started = process.hrtime.bigint()
@@ -41,7 +53,7 @@ try {
     console.log(`\n## ${file.replace('.bench.mjs', '')}`)
     const mod = await import(join(here, file))
     try {
-      await mod.default({ cluster, bin, runCli, time, median, log: (line) => console.log(line) })
+      await mod.default({ cluster, bin, runCli, timed, time, median, log: (line) => console.log(line) })
     } catch (e) {
       failed = true
       console.log(`bench failed: ${e.message}`)

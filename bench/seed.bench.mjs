@@ -4,30 +4,26 @@
 // tables. Both go over TCP to 127.0.0.1, as the CLI does. Also the seed into a todos table that
 // already has a row (no deferred checks), and the peak RSS of a million todos.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { upSections } from '../test/helpers/migrations.js'
 
 const run = promisify(execFile)
-const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../migrations')
 const TABLES = ['users', 'categories', 'todos']
 const RUNS = 3
 const RSS_LIMIT_MB = 200
 
 /** The Up sections of migrations/*.sql, as test/helpers/schema.ts applies them (migrate up is not ours). */
 function applySchema(cluster, db) {
-  for (const f of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
-    const text = readFileSync(join(MIGRATIONS, f), 'utf8')
-    cluster.psql(text.split(/^--\s*Down Migration\s*$/im)[0].split(/^--\s*Up Migration\s*$/im)[1], db)
-  }
+  for (const sql of upSections()) cluster.psql(sql, db)
 }
 
 const empty = (cluster, db) => cluster.psql('truncate todos, categories, users', db)
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`
 
-export default async function ({ cluster, runCli, time, median, log }) {
+export default async function ({ cluster, bin, runCli, time, median, log }) {
   const db = 'bench_seed'
   cluster.psql(`create database ${db}`)
   applySchema(cluster, db)
@@ -103,7 +99,7 @@ export default async function ({ cluster, runCli, time, median, log }) {
 
     // Memory: a million todos stream through; peak RSS must stay flat.
     empty(cluster, db)
-    const { stderr } = await run('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, join(dirname(fileURLToPath(import.meta.url)), '../bin/todo-db.js'),
+    const { stderr } = await run('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, bin,
       'seed', '--database-url', url, '--users', '1000', '--todos', '1000000'], { maxBuffer: 1 << 20, env: { ...process.env, NO_COLOR: '1' } })
     const rssMb = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1]) / 1024
     log(`peak RSS seeding 1,000,000 todos: ${rssMb.toFixed(0)} MB (limit ${RSS_LIMIT_MB} MB)`)

@@ -117,9 +117,9 @@ function mergeConfig(base: Config, raw: unknown, filepath: string): Config {
   return {
     migrationsDir: r.migrationsDir ?? base.migrationsDir,
     migrationsTable: r.migrationsTable ?? base.migrationsTable,
-    timeouts: { ...base.timeouts, ...(r.timeouts ?? {}) },
-    seed: { ...base.seed, ...(r.seed ?? {}) },
-    provision: { ...base.provision, ...(r.provision ?? {}) },
+    timeouts: { ...base.timeouts, ...r.timeouts },
+    seed: { ...base.seed, ...r.seed },
+    provision: { ...base.provision, ...r.provision },
   }
 }
 

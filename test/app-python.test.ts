@@ -5,8 +5,9 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { pgUrl } from './helpers/cluster.js'
 import { cluster } from './helpers/db.js'
-import { freshDb, migrate } from './migrate-fixtures.js'
+import { freshDb, migrate } from './helpers/migrate.js'
 
 const SCRIPT = resolve(__dirname, 'python/app_schema.py')
 
@@ -30,8 +31,7 @@ describe.skipIf(!python)('the README snippets for the app, run with SQLAlchemy',
   it('each does what the README says, against a migrated database', async () => {
     const db = freshDb('app_python')
     expect((await migrate(db, ['up'])).code).toBe(0)
-    const c = cluster()
-    const url = `postgresql+asyncpg://${c.user}:${encodeURIComponent(c.password)}@${c.host}:${c.port}/${db}`
+    const url = pgUrl({ ...cluster(), database: db, params: '', scheme: 'postgresql+asyncpg' })
     const r = await new Promise<{ code: number; out: string }>((done) => {
       execFile(python!, [SCRIPT], { env: { ...process.env, APP_DATABASE_URL: url }, timeout: 120_000 }, (e, stdout, stderr) =>
         done({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out: stdout + stderr }))

@@ -5,10 +5,11 @@
 // instead (see url.ts and the README's "Connection strings").
 import { describe, expect, it } from 'vitest'
 import { runCli } from './helpers/cli.js'
+import { pgUrl } from './helpers/cluster.js'
 import { cluster } from './helpers/db.js'
 
 const c = cluster()
-const url = (params: string, host = 'localhost') => `postgresql://postgres:${encodeURIComponent(c.password)}@${host}:${c.port}/postgres?${params}`
+const url = (params: string, host = 'localhost') => pgUrl({ ...c, host, params, scheme: 'postgresql' })
 const health = (databaseUrl: string, env: Record<string, string> = {}) => runCli(['health', '--json'], { env: { DATABASE_URL: databaseUrl, ...env } })
 
 describe('channel_binding=require', () => {

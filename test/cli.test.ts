@@ -2,11 +2,12 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { runCli, secrets, tempDir } from './helpers/cli.js'
+import { runCli, runInProcess, secrets, tempDir } from './helpers/cli.js'
 
+// Usage in-process (run() as bin/todo-db.js calls it); what needs a process of its own below.
 describe('the todo-db command line', () => {
   it('--help lists every command with its purpose, examples and exit codes', async () => {
-    const r = await runCli(['--help'])
+    const r = await runInProcess(['--help'])
     expect(r.code).toBe(0)
     for (const cmd of ['init', 'health', 'migrate', 'seed', 'provision']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b.* \\w+`, 'm'))
     expect(r.stdout).toMatch(/Examples:/)
@@ -14,13 +15,13 @@ describe('the todo-db command line', () => {
   })
 
   it('--version prints the version', async () => {
-    const r = await runCli(['--version'])
+    const r = await runInProcess(['--version'])
     expect(r.code).toBe(0)
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
   })
 
   it('an unknown command is one clear line and exit 3', async () => {
-    const r = await runCli(['helth'])
+    const r = await runInProcess(['helth'])
     expect(r.code).toBe(3)
     const lines = r.stderr.trim().split('\n')
     expect(lines).toHaveLength(1)
@@ -29,7 +30,7 @@ describe('the todo-db command line', () => {
   })
 
   it('an unknown flag is one clear line and exit 3', async () => {
-    const r = await runCli(['health', '--timout', '5s'])
+    const r = await runInProcess(['health', '--timout', '5s'])
     expect(r.code).toBe(3)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(/unknown option '--timout'/)
@@ -37,16 +38,16 @@ describe('the todo-db command line', () => {
   })
 
   it('no command (or a group without its subcommand) shows the help on stderr, exit 3', async () => {
-    const bare = await runCli([])
+    const bare = await runInProcess([])
     expect(bare.code).toBe(3)
     expect(bare.stderr).toMatch(/Usage: todo-db/)
-    const group = await runCli(['migrate'])
+    const group = await runInProcess(['migrate'])
     expect(group.code).toBe(3)
     expect(group.stderr).toMatch(/Usage: todo-db migrate[\s\S]*up[\s\S]*down[\s\S]*status[\s\S]*create/)
   })
 
   it('a missing flag value is exit 3', async () => {
-    const r = await runCli(['health', '--timeout'])
+    const r = await runInProcess(['health', '--timeout'])
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/argument missing/)
   })

@@ -2,13 +2,17 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli, tempDir } from './helpers/cli.js'
+import { runCli, runInProcess, tempDir } from './helpers/cli.js'
 
+// JavaScript config files run in a process of their own: in this one, vitest's loader would
+// import them instead of Node's. JSON ones need no process.
 const run = async (file: string, text: string) => {
   const cwd = tempDir()
   writeFileSync(join(cwd, file), text)
   // A URL that nothing listens on: the config must be refused before any connection is tried.
-  return runCli(['migrate', 'status'], { cwd, env: { DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db?sslmode=disable' } })
+  const args = ['migrate', 'status']
+  const opts = { cwd, env: { DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db?sslmode=disable' } }
+  return /\.[cm]?js$/.test(file) ? runCli(args, opts) : runInProcess(args, opts)
 }
 
 describe('config file errors', () => {

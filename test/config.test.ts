@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createDatabase, dbUrl, dropDatabase, psql } from './helpers/db.js'
-import { runCli, tempDir } from './helpers/cli.js'
+import { runCli, runInProcess, tempDir } from './helpers/cli.js'
 
 const dbs: string[] = []
 afterAll(() => dbs.forEach(dropDatabase))
@@ -44,14 +44,14 @@ describe('settings precedence', () => {
   })
 
   it('a bad config file is one clear line and exit 3', async () => {
-    const unknown = await runCli(['migrate', 'status'], { cwd: project({ migrationDir: 'x' }), env: { DATABASE_URL: dbUrl('postgres') } })
+    const unknown = await runInProcess(['migrate', 'status'], { cwd: project({ migrationDir: 'x' }), env: { DATABASE_URL: dbUrl('postgres') } })
     expect(unknown.code).toBe(3)
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1)
     expect(unknown.stderr).toMatch(/unknown config key "migrationDir"/)
 
     const cwd = tempDir()
     writeFileSync(join(cwd, '.todo-dbrc.json'), '{ "migrationsDir": ')
-    const broken = await runCli(['seed'], { cwd, env: { DATABASE_URL: dbUrl('postgres') } })
+    const broken = await runInProcess(['seed'], { cwd, env: { DATABASE_URL: dbUrl('postgres') } })
     expect(broken.code).toBe(3)
     expect(broken.stderr).toMatch(/cannot read the todo-db config file: JSON Error in .*\.todo-dbrc\.json: Unexpected end of JSON input/)
     expect(broken.stderr.trim().split('\n')).toHaveLength(1)
@@ -65,7 +65,7 @@ describe('settings precedence', () => {
       [{ seed: 3 }, /seed must be an object/],
     ]
     for (const [config, message] of cases) {
-      const r = await runCli(['migrate', 'status'], { cwd: project(config), env: { DATABASE_URL: dbUrl('postgres') } })
+      const r = await runInProcess(['migrate', 'status'], { cwd: project(config), env: { DATABASE_URL: dbUrl('postgres') } })
       expect(r.code, JSON.stringify(config)).toBe(3)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
       expect(r.stderr).toMatch(message)
@@ -73,7 +73,7 @@ describe('settings precedence', () => {
   })
 
   it('a bad duration in the environment is exit 3 naming the setting', async () => {
-    const r = await runCli(['migrate', 'up'], { cwd: tempDir(), env: { DATABASE_URL: dbUrl('postgres'), TODO_DB_LOCK_TIMEOUT: 'forever' } })
+    const r = await runInProcess(['migrate', 'up'], { cwd: tempDir(), env: { DATABASE_URL: dbUrl('postgres'), TODO_DB_LOCK_TIMEOUT: 'forever' } })
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/"forever" is not a duration/)
   })

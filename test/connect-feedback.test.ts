@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { urlAtPort } from './helpers/db.js'
 import { freePort } from './helpers/cluster.js'
 import { BIN, leakedSecret, runCli, tempDir } from './helpers/cli.js'
-import { MIGRATIONS } from './migrate-fixtures.js'
+import { MIGRATIONS } from './helpers/migrate.js'
 
 const COMMANDS: [string, string[]][] = [
   ['migrate status', ['migrate', 'status', '--migrations-dir', MIGRATIONS]],

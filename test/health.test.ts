@@ -1,10 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startCluster, type Cluster } from './helpers/cluster.js'
+import { pgUrl, startCluster, type Cluster } from './helpers/cluster.js'
 import { cluster, dbUrl, urlAtPort } from './helpers/db.js'
-import { runCli, secrets, tempDir } from './helpers/cli.js'
+import { runCli, runInProcess, secrets, startCli, tempDir } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
+import { waitFor } from './helpers/wait.js'
 
 const c = cluster()
 
@@ -51,7 +52,7 @@ describe('todo-db health', () => {
   it('exits 1 (rejecting) on a wrong password, without printing either password', async () => {
     const wrong = 'Wr0ng-pass-' + Date.now()
     secrets.add(wrong)
-    const url = `postgres://postgres:${wrong}@127.0.0.1:${c.port}/postgres?sslmode=disable`
+    const url = pgUrl({ ...c, password: wrong })
     const r = await runCli(['health', '--json', '--database-url', url])
     expect(r.code).toBe(1)
     const doc = JSON.parse(r.stdout)
@@ -96,10 +97,10 @@ describe('todo-db health', () => {
     const waking = await startProxy(c, 'forward', { listenLater: true })
     try {
       const url = urlAtPort(waking.port)
-      const pending = runCli(['health', '--timeout', '15s', '--verbose', '--database-url', url])
-      await new Promise((r) => setTimeout(r, 1500))
+      const run = startCli(['health', '--timeout', '15s', '--verbose', '--database-url', url])
+      await waitFor(() => /retrying/.test(run.stderr()), { what: 'health to be refused and say it retries' })
       await waking.listen()
-      const r = await pending
+      const r = await run.result
       expect(r.code).toBe(0)
       expect(r.stderr).toMatch(/retrying/)
       expect(waking.accepted).toBeGreaterThan(0)
@@ -113,7 +114,7 @@ describe('todo-db health', () => {
     try {
       const url = urlAtPort(flaky.port)
       const pending = runCli(['health', '--timeout', '15s', '--database-url', url])
-      await new Promise((r) => setTimeout(r, 1000))
+      await waitFor(() => flaky.accepted >= 2, { what: 'health to retry a dropped connection' })
       flaky.mode = 'forward'
       expect((await pending).code).toBe(0)
       expect(flaky.accepted).toBeGreaterThan(1)
@@ -129,8 +130,9 @@ describe('todo-db health', () => {
       const stuck = await runCli(['health', '--timeout', '1s', '--json', '--database-url', url])
       expect(stuck.code).toBe(1)
       expect(JSON.parse(stuck.stdout)).toMatchObject({ status: 'rejecting', error: { code: 'SERVER_STARTING', sqlState: '57P03' } })
+      const accepted = starting.accepted
       const pending = runCli(['health', '--timeout', '15s', '--database-url', url])
-      await new Promise((r) => setTimeout(r, 1000))
+      await waitFor(() => starting.accepted >= accepted + 2, { what: 'health to retry a server still starting up' })
       starting.mode = 'forward'
       expect((await pending).code).toBe(0)
     } finally {
@@ -139,7 +141,7 @@ describe('todo-db health', () => {
   })
 
   it('exits 3 with a clear line when no URL is set anywhere', async () => {
-    const r = await runCli(['health'], { cwd: tempDir() })
+    const r = await runInProcess(['health'], { cwd: tempDir() })
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/DATABASE_URL/)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -167,14 +169,14 @@ describe('todo-db health', () => {
   })
 
   it('exits 3 for a bad --timeout', async () => {
-    const r = await runCli(['health', '--timeout', 'soon', '--database-url', dbUrl('postgres')])
+    const r = await runInProcess(['health', '--timeout', 'soon', '--database-url', dbUrl('postgres')])
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/--timeout: "soon" is not a duration/)
     // 0 would give up before trying; more than Node's timers hold would fire at once.
-    const zero = await runCli(['health', '--timeout', '0', '--json', '--database-url', dbUrl('postgres')])
+    const zero = await runInProcess(['health', '--timeout', '0', '--json', '--database-url', dbUrl('postgres')])
     expect(zero.code).toBe(3)
     expect(JSON.parse(zero.stdout).error.message).toMatch(/--timeout: 0 leaves no time/)
-    const huge = await runCli(['health', '--timeout', '99999999s', '--database-url', dbUrl('postgres')])
+    const huge = await runInProcess(['health', '--timeout', '99999999s', '--database-url', dbUrl('postgres')])
     expect(huge.code).toBe(3)
     expect(huge.stderr.trim().split('\n')).toHaveLength(1)
     expect(huge.stderr).toMatch(/--timeout: "99999999s" is too long/)
@@ -190,7 +192,7 @@ describe('todo-db health', () => {
   })
 
   it('honours channel_binding=require (Neon URLs) by verifying the server certificate', async () => {
-    const neonStyle = `postgres://postgres:${encodeURIComponent(c.password)}@localhost:${c.port}/postgres?sslmode=require&channel_binding=require`
+    const neonStyle = pgUrl({ ...c, host: 'localhost', params: 'sslmode=require&channel_binding=require' })
     const trusted = await runCli(['health', '--json', '--database-url', neonStyle], { env: { NODE_EXTRA_CA_CERTS: c.caFile } })
     expect(trusted.code).toBe(0)
     expect(JSON.parse(trusted.stdout)).toMatchObject({ ok: true, ssl: true })

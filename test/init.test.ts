@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli, tempDir } from './helpers/cli.js'
-import { SCHEMA_FILES } from './migrate-fixtures.js'
+import { SCHEMA_FILES } from './helpers/migrate.js'
 
 describe('todo-db init', () => {
   it('creates config, .env.example, .gitignore entry and the migrations folder with the schema', async () => {

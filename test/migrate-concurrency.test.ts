@@ -1,10 +1,10 @@
 // Concurrent runs, locks and interruptions: the database must end as it was or fully migrated,
 // never in between, and no lock or transaction may be left behind.
 import { describe, expect, it } from 'vitest'
+import { MIGRATION_LOCK_ID } from '../src/migrate/lock.js'
 import { observer, psql } from './helpers/db.js'
-import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sqlFile, waitFor } from './migrate-fixtures.js'
-
-const MIGRATION_LOCK_ID = '7241865325823964'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sleeping, sqlFile, startMigrate } from './helpers/migrate.js'
+import { waitFor } from './helpers/wait.js'
 
 /** A session of our own holding something until release() is called. */
 async function holder(db: string, ...statements: string[]) {
@@ -34,17 +34,17 @@ describe('concurrency', () => {
     const appliedLines = runs.flatMap((r) => r.stdout.split('\n').filter((l) => l.startsWith('applied ')).map((l) => l.split(' ')[1]))
     expect(appliedLines.sort(), outputs).toEqual([...SCHEMA_NAMES].sort())
     // Locks of a closed session go when its backend exits, a moment after the client does.
-    await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0, 5000)
+    await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0, { what: 'no advisory lock or open transaction left on the database', timeoutMs: 5000 })
   })
 
   it('a run waits for another holding the migration lock, then proceeds', async () => {
     const db = freshDb('wait')
     const other = await holder(db, `select pg_advisory_lock(${MIGRATION_LOCK_ID})`)
-    const run = migrate(db, ['up', '--lock-timeout', '20s'])
-    await new Promise((r) => setTimeout(r, 1500))
+    const run = startMigrate(db, ['up', '--lock-timeout', '20s'])
+    await waitFor(() => /waiting for the migration lock/.test(run.stderr()), { what: 'the run to say it waits for the lock' })
     expect(journal(db)).toEqual([])
     await other.release()
-    const r = await run
+    const r = await run.result
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toMatch(new RegExp(`waiting for the migration lock \\(held by pid ${other.pid}`))
     expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
@@ -69,7 +69,7 @@ describe('concurrency', () => {
     try {
       let child: { kill(s: NodeJS.Signals): boolean } | undefined
       const run = migrate(db, ['up', '--lock-timeout', '30s'], { onSpawn: (c) => (child = c) })
-      await waitFor(() => sessions(db, 'pg_try_advisory_lock') >= 1)
+      await waitFor(() => sessions(db, 'pg_try_advisory_lock') >= 1, { what: 'a run trying the migration lock' })
       const sent = Date.now()
       child!.kill('SIGTERM')
       const r = await run
@@ -111,7 +111,7 @@ describe('interrupted', () => {
     const dir = migrationsDir({ '1764000000003_slow.sql': sqlFile('create table slow (id int);\nselect pg_sleep(30);', 'drop table slow;') })
     let child: { kill(s: NodeJS.Signals): boolean } | undefined
     const run = migrate(db, ['up'], { dir, onSpawn: (c) => (child = c) })
-    await waitFor(() => sessions(db, 'pg_sleep(30)') === 1)
+    await waitFor(() => sleeping(db) === 1, { what: 'the migration to sleep in pg_sleep(30)' })
     child!.kill(signal)
     const r = await run
     expect(r.code).toBe(exitCode)
@@ -119,7 +119,7 @@ describe('interrupted', () => {
     expect(r.stderr).toMatch(/interrupted: 1764000000003_slow was rolled back/)
     expect(psql(`select to_regclass('public.slow') is null`, db)).toBe('t')
     expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
-    await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0)
+    await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0, { what: 'no advisory lock or open transaction left on the database' })
     expect(sessions(db, 'pg_sleep')).toBe(0)
   })
 
@@ -128,13 +128,13 @@ describe('interrupted', () => {
     const dir = migrationsDir({ '1764000000003_slow.sql': sqlFile('create table slow (id int);\nselect pg_sleep(30);', 'drop table slow;') })
     let child: { kill(s: NodeJS.Signals): boolean } | undefined
     const run = migrate(db, ['up', '--single-transaction'], { dir, onSpawn: (c) => (child = c) })
-    await waitFor(() => sessions(db, 'pg_sleep(30)') === 1)
+    await waitFor(() => sleeping(db) === 1, { what: 'the migration to sleep in pg_sleep(30)' })
     child!.kill('SIGINT')
     const r = await run
     expect(r.code).toBe(130)
     expect(r.stderr).toMatch(/interrupted: the run was rolled back; the database is as before/)
     expect(journal(db)).toEqual([])
     expect(psql(`select count(*) from pg_tables where schemaname = 'public' and tablename <> 'pgmigrations'`, db)).toBe('0')
-    await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0)
+    await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0, { what: 'no advisory lock or open transaction left on the database' })
   })
 })

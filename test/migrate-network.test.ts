@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { cluster, psql, urlAtPort } from './helpers/db.js'
 import { tempDir } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
-import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sqlFile, waitFor } from './migrate-fixtures.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sleeping, sqlFile } from './helpers/migrate.js'
+import { waitFor } from './helpers/wait.js'
 
 const c = cluster()
 
@@ -38,7 +39,7 @@ describe('migrate and the network', () => {
     const proxy = await startProxy(c, 'forward')
     try {
       const run = migrate(db, ['up'], { dir, env: { DATABASE_URL: urlAtPort(proxy.port, db) } })
-      await waitFor(() => sessions(db, 'pg_sleep(2)') === 1)
+      await waitFor(() => sleeping(db) === 1, { what: 'the migration to sleep in pg_sleep(2)' })
       proxy.cut()
       const r = await run
       expect([1, 2]).toContain(r.code)
@@ -49,7 +50,7 @@ describe('migrate and the network', () => {
       await proxy.close()
     }
     // The backend notices the lost client when pg_sleep ends, then rolls back and lets go.
-    await waitFor(() => sessions(db) === 0)
+    await waitFor(() => sessions(db) === 0, { what: 'every session on the database to end' })
     expect(psql(`select to_regclass('public.slow') is null`, db)).toBe('t')
     expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
     expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { observer, psql } from './helpers/db.js'
 import { schemaDump } from './helpers/schema.js'
-import { freshDb, journal, migrate } from './migrate-fixtures.js'
+import { freshDb, journal, migrate } from './helpers/migrate.js'
 
 let sql: ReturnType<typeof observer>
 let alice: string

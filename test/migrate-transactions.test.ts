@@ -2,7 +2,7 @@
 // rolled back is true: each is checked against the catalog (pg_class) and the journal's rows.
 import { describe, expect, it } from 'vitest'
 import { psql } from './helpers/db.js'
-import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './migrate-fixtures.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './helpers/migrate.js'
 
 const A = '1764000000003_a'
 const B = '1764000000004_b'

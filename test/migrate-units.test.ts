@@ -32,7 +32,7 @@ describe('node-pg-migrate compatibility', () => {
     // the server counts characters: an emoji is one, not two UTF-16 units
     const e = file('3_e', "-- Up Migration\nselect '😀😀', nope;\n")
     const text = (await sectionSql(e, 'up'))!
-    expect(positionInFile(e, { text, at: 0 }, [...text.slice(0, text.indexOf('nope'))].length + 1)).toEqual({ line: 2, column: 14 })
+    expect(positionInFile(e, { text, at: 0 }, Array.from(text.slice(0, text.indexOf('nope'))).length + 1)).toEqual({ line: 2, column: 14 })
     expect(await sectionSql(file('2_y', '-- Up Migration\nselect 1;\n'), 'down')).toBeUndefined()
   })
 })

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { dbUrl, psql, urlAtPort } from './helpers/db.js'
 import { freePort } from './helpers/cluster.js'
-import { runCli, tempDir } from './helpers/cli.js'
-import { SCHEMA_FILES, SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, publicObjects, sqlFile } from './migrate-fixtures.js'
+import { runCli, runInProcess, tempDir } from './helpers/cli.js'
+import { SCHEMA_FILES, SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrateInProcess, migrationsDir, publicObjects, sqlFile } from './helpers/migrate.js'
 
 const BROKEN = '1764000000003_broken'
 const brokenSql = sqlFile('create table tags (id int primary key);\ninsert into tags values (1);\nselect * from no_such_table;', 'drop table tags;')
@@ -407,7 +407,7 @@ describe('bad input exits 3', () => {
   ])('migrate %j', async (args, message) => {
     const db = freshDb()
     const dirIndex = args.indexOf('--migrations-dir')
-    const r = await migrate(db, dirIndex < 0 ? args : args.slice(0, dirIndex), dirIndex < 0 ? {} : { dir: args[dirIndex + 1] })
+    const r = await migrateInProcess(db, dirIndex < 0 ? args : args.slice(0, dirIndex), dirIndex < 0 ? {} : { dir: args[dirIndex + 1] })
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(message)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -417,14 +417,14 @@ describe('bad input exits 3', () => {
   it('flags that do not go together are refused before connecting', async () => {
     const nowhere = await freePort()
     for (const args of [['down', '--all', '2'], ['up', '1', '--to', SCHEMA_NAMES[0]]]) {
-      const r = await runCli(['migrate', ...args, '--database-url', urlAtPort(nowhere)])
+      const r = await runInProcess(['migrate', ...args, '--database-url', urlAtPort(nowhere)])
       expect(r.code, args.join(' ')).toBe(3)
       expect(r.stderr).toMatch(/give one of .* not both/)
     }
   })
 
   it('with no DATABASE_URL', async () => {
-    const r = await migrate('unused', ['up'], { env: { DATABASE_URL: undefined } })
+    const r = await migrateInProcess('unused', ['up'], { env: { DATABASE_URL: undefined } })
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/DATABASE_URL is not set/)
   })

@@ -3,28 +3,15 @@
 // commander refuses. Usage and help run in-process through run(); the rest as the built CLI.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { parseEnv } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { run } from '../src/cli.js'
 import { rewriteLegacyProvision } from '../src/provision/aliases.js'
-import { runCli, tempDir, type CliOptions } from './helpers/cli.js'
+import { runCli, runInProcess, tempDir, type CliOptions } from './helpers/cli.js'
 import { cluster } from './helpers/db.js'
 import { startFakeNeon, type FakeNeon } from './helpers/fake-neon.js'
 
 /** The CLI in this process, its output collected. */
-async function runIn(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = ''
-  let stderr = ''
-  const sink = (add: (s: string) => void) => new Writable({ write: (chunk, _enc, done) => (add(String(chunk)), done()) })
-  const code = await run({
-    argv,
-    cwd: tempDir(),
-    env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
-    streams: { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) },
-  })
-  return { code, stdout, stderr }
-}
+const runIn = (argv: string[], env: CliOptions['env'] = {}) => runInProcess(argv, { cleanEnv: true, env })
 
 describe('every subcommand help: examples and the global options', () => {
   const commands = [

@@ -4,13 +4,13 @@ import { spawnSync } from 'node:child_process'
 import { describe, expect, inject, it } from 'vitest'
 import { formatDatabaseUrl, URL_FORMATS, type UrlFormat } from '../src/provision/url-format.js'
 import { runCli } from './helpers/cli.js'
+import { pgUrl } from './helpers/cluster.js'
 
 const cluster = inject('cluster')
-const pw = encodeURIComponent(cluster.password)
 // What provision writes: the local form, and Neon's form (here on a host the test CA vouches for).
 const SOURCES = {
-  local: `postgres://postgres:${pw}@127.0.0.1:${cluster.port}/postgres?sslmode=disable`,
-  neon: `postgresql://postgres:${pw}@localhost:${cluster.port}/postgres?sslmode=require&channel_binding=require`,
+  local: pgUrl({ ...cluster, host: '127.0.0.1' }),
+  neon: pgUrl({ ...cluster, host: 'localhost', params: 'sslmode=require&channel_binding=require', scheme: 'postgresql' }),
 }
 // The test CA, for every driver that verifies the server (verify-full): Node's and libpq's ways.
 const CA_ENV = { NODE_EXTRA_CA_CERTS: cluster.caFile, PGSSLROOTCERT: cluster.caFile }

@@ -4,9 +4,10 @@ import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } 
 import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, secrets, tempDir, type CliOptions } from './helpers/cli.js'
+import { runCli, secrets, startCli, tempDir, type CliOptions } from './helpers/cli.js'
 import { cluster, psql } from './helpers/db.js'
 import { startFakeNeon, type FakeNeon } from './helpers/fake-neon.js'
+import { waitFor } from './helpers/wait.js'
 
 const c = cluster()
 let fake: FakeNeon
@@ -20,8 +21,8 @@ afterAll(() => fake?.close())
 afterEach(() => fake?.assertSpec())
 
 /** The CLI with the fake API and the test CA (Neon URIs verify the server certificate). */
-const neon = (args: string[], opts: CliOptions = {}) =>
-  runCli(args, { ...opts, env: { NEON_API_KEY: fake.apiKey, NEON_API_HOST: fake.url, NODE_EXTRA_CA_CERTS: c.caFile, ...opts.env } })
+const neonEnv = (env: CliOptions['env'] = {}) => ({ NEON_API_KEY: fake.apiKey, NEON_API_HOST: fake.url, NODE_EXTRA_CA_CERTS: c.caFile, ...env })
+const neon = (args: string[], opts: CliOptions = {}) => runCli(args, { ...opts, env: neonEnv(opts.env) })
 const envOf = (dir: string) => parseEnv(readFileSync(join(dir, '.env'), 'utf8')) as Record<string, string>
 const calls = (method: string, pattern: RegExp) => fake.requests.filter((r) => r.method === method && pattern.test(r.path)).length
 const projectName = () => `todo-${Math.random().toString(36).slice(2, 8)}`
@@ -261,10 +262,12 @@ describe('todo-db provision (Neon)', () => {
     const cwd = tempDir()
     fake.operationPolls = 10_000
     try {
-      const r = await neon(['provision', '--project', projectName()], {
-        cwd,
-        onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1500),
-      })
+      const polls = () => calls('GET', /\/operations\/[^/]+$/)
+      const before = polls()
+      const run = startCli(['provision', '--project', projectName()], { cwd, env: neonEnv() })
+      await waitFor(() => polls() > before, { what: "the CLI's first operation poll" })
+      run.kill('SIGINT')
+      const r = await run.result
       expect(r.code).toBe(130)
       expect(r.ms).toBeLessThan(5000)
       expect(existsSync(join(cwd, '.env'))).toBe(false)

@@ -9,6 +9,7 @@ import { cluster, createDatabase, dbUrl, dropDatabase, psql } from './helpers/db
 import { runCli, tempDir } from './helpers/cli.js'
 import { startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js'
 import { applySchema } from './helpers/schema.js'
+import { waitFor } from './helpers/wait.js'
 
 const created: string[] = []
 let bouncer: PgBouncer
@@ -25,23 +26,15 @@ const seed = (url: string, args: string[], cwd?: string, onSpawn?: (c: ChildProc
   runCli(['seed', '--database-url', url, ...args], { ...(cwd ? { cwd } : {}), ...(onSpawn ? { onSpawn } : {}) })
 
 /** Waits until a seed session is past its lock, i.e. loading rows (a COPY is running). */
-async function whenSeedCopies(db: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    if (count('postgres', `select count(*) from pg_stat_activity where datname = '${db}' and query ilike 'copy %' and state = 'active'`) > 0) return
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error('no seed reached a COPY')
+async function whenSeedCopies(db: string): Promise<void> {
+  await waitFor(() => count('postgres', `select count(*) from pg_stat_activity where datname = '${db}' and query ilike 'copy %' and state = 'active'`) > 0,
+    { what: 'a seed to reach a COPY', timeoutMs: 30_000 })
 }
 
 /** Waits until a session of this database waits for a lock (the later seed, behind the earlier). */
-async function whenOneWaits(db: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    if (count('postgres', `select count(*) from pg_stat_activity where datname = '${db}' and wait_event_type = 'Lock'`) > 0) return
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error('no seed waited for a lock')
+async function whenOneWaits(db: string): Promise<void> {
+  await waitFor(() => count('postgres', `select count(*) from pg_stat_activity where datname = '${db}' and wait_event_type = 'Lock'`) > 0,
+    { what: 'a seed to wait for a lock', timeoutMs: 30_000 })
 }
 
 beforeAll(async () => {

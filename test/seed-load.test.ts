@@ -2,8 +2,9 @@
 // postgres.js #1173 guard, CopyFail on abort, a CancelRequest long after the connect deadline,
 // foreign keys and indexes deferred and restored around a bulk load.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cluster, createDatabase, dbUrl, dropDatabase } from './helpers/db.js'
+import { cluster, createDatabase, dbUrl, dropDatabase, observer, urlAtPort } from './helpers/db.js'
 import { startProxy } from './helpers/proxy.js'
+import { waitFor } from './helpers/wait.js'
 import { connect, type Sql } from '../src/db/connection.js'
 import { parseDatabaseUrl } from '../src/db/url.js'
 import { Deadline } from '../src/duration.js'
@@ -13,17 +14,31 @@ import { deferChecks } from '../src/seed/bulkload.js'
 
 let db: string
 let sql: Sql
+let watcher: ReturnType<typeof observer>
 const target = () => parseDatabaseUrl(dbUrl(db), 'test')
 const interrupted = () => new Error('interrupted')
 const noAbort = () => cancellation(new AbortController().signal, interrupted)
 
+/**
+ * Sessions on the test database whose statement sits in pg_sleep (a trigger, or the query itself),
+ * seen from a connection of its own (the one under test may be busy with that very statement).
+ */
+async function sleeping(filter: { query?: string; app?: string }): Promise<number> {
+  const [{ n }] = await watcher`select count(*)::int as n from pg_stat_activity
+    where datname = ${db} and state = 'active' and wait_event = 'PgSleep'
+      and query ilike ${filter.query ?? '%'} and application_name ilike ${filter.app ?? '%'}`
+  return n
+}
+
 beforeAll(async () => {
   db = createDatabase('seed_copy')
   sql = await connect(target(), { deadline: new Deadline(10_000) })
+  watcher = observer(db)
   await sql`create table t (n int not null check (n >= 0), pad text)`
 })
 afterAll(async () => {
   await sql?.end({ timeout: 1 })
+  await watcher?.end({ timeout: 1 })
   dropDatabase(db)
 })
 
@@ -69,10 +84,10 @@ describe('copyLines', () => {
     await sql`create constraint trigger slow_check after insert on slow for each row execute function slow_check()`
     const controller = new AbortController()
     const guard = cancellation(controller.signal, interrupted)
-    let abortedAt = 0
-    const load = sql.begin((tx) => copyLines(tx, { table: 'slow', columns: ['n'] }, Array.from({ length: 1000 }, (_, i) => `${i}\n`), guard, {
-      sent: () => void setTimeout(() => ((abortedAt = Date.now()), controller.abort('SIGINT')), 300),
-    }))
+    const load = sql.begin((tx) => copyLines(tx, { table: 'slow', columns: ['n'] }, Array.from({ length: 1000 }, (_, i) => `${i}\n`), guard))
+    await waitFor(() => sleeping({ query: 'copy slow%' }), { what: "the server running the rows' triggers" })
+    const abortedAt = Date.now()
+    controller.abort('SIGINT')
     await expect(load).rejects.toMatchObject({ code: '57014' })
     expect(Date.now() - abortedAt).toBeLessThan(3000) // not the 20 s the triggers would take
     expect((await sql`select count(*)::int as n from slow`)[0].n).toBe(0)
@@ -80,20 +95,19 @@ describe('copyLines', () => {
 
   it('a connection dropped while the server runs the rows\' triggers is cancelled on the server', async () => {
     const proxy = await startProxy(cluster())
-    const url = dbUrl(db).replace(`:${cluster().port}/`, `:${proxy.port}/`)
+    const url = urlAtPort(proxy.port, db)
     const own = await connect(parseDatabaseUrl(url, 'test'), { deadline: new Deadline(5000), applicationName: 'seed-load cut' })
     const guard = noAbort()
     try {
       await own`begin`
-      const load = copyLines(own, { table: 'slow', columns: ['n'] }, Array.from({ length: 1000 }, (_, i) => `${i}\n`), guard, {
-        sent: () => void setTimeout(() => proxy.cut(), 300),
-      })
+      const load = copyLines(own, { table: 'slow', columns: ['n'] }, Array.from({ length: 1000 }, (_, i) => `${i}\n`), guard)
+      await waitFor(() => sleeping({ app: 'seed-load cut' }), { what: "the server running the rows' triggers" })
+      proxy.cut()
       await expect(load).rejects.toMatchObject({ code: expect.stringMatching(/CONNECTION_CLOSED|ECONNRESET/) })
       const stillRunning = () => sql`select count(*)::int as n from pg_stat_activity where application_name = 'seed-load cut' and state = 'active'`
       expect((await stillRunning())[0].n).toBe(1) // the server does not notice a dead client on its own
       await guard.cancelOnServer(3000)
-      await new Promise((r) => setTimeout(r, 300))
-      expect((await stillRunning())[0].n).toBe(0)
+      await waitFor(async () => (await stillRunning())[0].n === 0, { what: 'the cancelled COPY to end on the server', timeoutMs: 5000 })
     } finally {
       await own.end({ timeout: 0 })
       await proxy.close()
@@ -107,16 +121,19 @@ describe('cancellation', () => {
     // is left of the connect deadline (nothing) would time out, and pg_sleep would run on
     const slow = await startProxy(cluster(), 'delay')
     slow.delayMs = 100
-    const url = dbUrl(db, 'sslmode=require').replace(`:${cluster().port}/`, `:${slow.port}/`)
-    const own = await connect(parseDatabaseUrl(url, 'test'), { deadline: new Deadline(2000) })
+    const url = urlAtPort(slow.port, db, 'sslmode=require')
+    const deadline = new Deadline(2000)
+    const own = await connect(parseDatabaseUrl(url, 'test'), { deadline, applicationName: 'seed-load late cancel' })
     try {
-      await new Promise((r) => setTimeout(r, 2100)) // the connect deadline has passed
+      await waitFor(() => deadline.expired(), { what: 'the connect deadline to pass' })
       const controller = new AbortController()
       const guard = cancellation(controller.signal, interrupted)
       const started = Date.now()
-      const sleeping = guard.track(own`select pg_sleep(30)`)
-      setTimeout(() => controller.abort('SIGINT'), 300)
-      await expect(sleeping).rejects.toMatchObject({ code: '57014' })
+      // A postgres.js query is sent when first awaited: expect() does that here.
+      const cancelled = expect(guard.track(own`select pg_sleep(30)`)).rejects.toMatchObject({ code: '57014' })
+      await waitFor(() => sleeping({ app: 'seed-load late cancel' }), { what: 'the server running pg_sleep' })
+      controller.abort('SIGINT')
+      await cancelled
       expect(Date.now() - started).toBeLessThan(5000)
     } finally {
       await own.end({ timeout: 1 })

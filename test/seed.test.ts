@@ -6,9 +6,11 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, createDatabase, dbUrl, dropDatabase, observer, psql, urlAtPort } from './helpers/db.js'
-import { runCli, secrets, tempDir, type CliResult } from './helpers/cli.js'
+import { runCli, runInProcess, secrets, tempDir, type CliResult } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { applySchema } from './helpers/schema.js'
+import { pgUrl } from './helpers/cluster.js'
+import { waitFor } from './helpers/wait.js'
 
 const TABLES = ['users', 'categories', 'todos'] as const
 const created: string[] = []
@@ -47,25 +49,16 @@ function addAppRows(db: string): void {
         insert into todos (user_id, title) select id, 'written in the app' from u`, db)
 }
 
-async function whenSeedCopiesTodos(timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    const n = Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed' and query ilike 'copy todos%' and state = 'active'`))
-    if (n > 0) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  throw new Error('the seed never reached the COPY of todos')
+async function whenSeedCopiesTodos(): Promise<void> {
+  await waitFor(() => Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed' and query ilike 'copy todos%' and state = 'active'`)) > 0,
+    { what: 'the seed to reach the COPY of todos', timeoutMs: 30_000 })
 }
 
-async function seedBackendsGone(timeoutMs = 5000): Promise<number> {
-  const until = Date.now() + timeoutMs
-  let n = 0
-  do {
-    n = Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed'`))
-    if (n === 0) return 0
-    await new Promise((r) => setTimeout(r, 50))
-  } while (Date.now() < until)
-  return n
+/** 0 once every seed session has ended; the count left if some outlive 5 s. */
+async function seedBackendsGone(): Promise<number> {
+  const left = () => Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed'`))
+  await waitFor(() => left() === 0, { what: 'the seed sessions to end', timeoutMs: 5000 }).catch(() => {})
+  return left()
 }
 
 /** The server's log: proof that the COPY was stopped on the server, and why. */
@@ -117,8 +110,7 @@ describe('todo-db seed', () => {
     psql(`grant temp on database ${db} to ${role}; grant usage on schema public to ${role};
           grant select, insert, update, delete, truncate on users, categories, todos to ${role}`, db)
     try {
-      const c = cluster()
-      const url = `postgres://${role}:${encodeURIComponent(password)}@${c.host}:${c.port}/${db}?sslmode=disable`
+      const url = pgUrl({ ...cluster(), user: role, password, database: db })
       const r = await runCli(['seed', '--verbose', '--database-url', url, ...small])
       expect(r.stderr).not.toMatch(/todos is empty/)
       expect(r.code).toBe(0)
@@ -428,7 +420,7 @@ describe('todo-db seed', () => {
       [['--today', '2999-01-01'], /--today: 2999-01-01 is after today \(.* UTC\); seed rows would be created in the future/],
     ] as const) {
       // an unreachable URL: validation must come first
-      const r = await runCli(['seed', '--database-url', 'postgres://u:p@127.0.0.1:1/x', ...args])
+      const r = await runInProcess(['seed', '--database-url', 'postgres://u:p@127.0.0.1:1/x', ...args])
       expect(r.code, args.join(' ')).toBe(3)
       expect(r.stderr).toMatch(message)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -497,7 +489,7 @@ describe('todo-db seed is atomic', () => {
       const url = urlAtPort(hole.port, db)
       let child: ChildProcess | undefined
       const pending = runCli(['seed', '--database-url', url], { onSpawn: (ch) => (child = ch) })
-      while (hole.accepted === 0) await new Promise((r) => setTimeout(r, 20))
+      await waitFor(() => hole.accepted > 0, { what: 'the seed to open a connection' })
       const signalled = Date.now()
       child!.kill('SIGINT')
       const r = await pending

@@ -1,13 +1,13 @@
 // SIGINT / SIGTERM while a command is still connecting (issue 9, item 7): against a host that
 // accepts TCP and never answers, or a port nobody listens on, every command must stop within a
 // second with its one-line message and 130 / 143, not at the 10 s backstop, and not silently.
-import type { ChildProcess } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { cluster, urlAtPort } from './helpers/db.js'
 import { freePort } from './helpers/cluster.js'
-import { runCli, type CliResult } from './helpers/cli.js'
+import { startCli } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
-import { MIGRATIONS, waitFor } from './migrate-fixtures.js'
+import { MIGRATIONS } from './helpers/migrate.js'
+import { waitFor } from './helpers/wait.js'
 
 const c = cluster()
 const COMMANDS: [string, string[]][] = [
@@ -20,17 +20,8 @@ const COMMANDS: [string, string[]][] = [
 const SIGNALS = [['SIGINT', 130], ['SIGTERM', 143]] as const
 
 function start(args: string[], url: string, env: Record<string, string> = {}) {
-  let child: ChildProcess | undefined
-  let stderr = ''
-  const result: Promise<CliResult> = runCli(args, {
-    // A whole minute to connect: only the signal can end these runs early.
-    env: { DATABASE_URL: url, TODO_DB_CONNECT_TIMEOUT: '1m', ...env },
-    onSpawn: (ch) => {
-      child = ch
-      ch.stderr!.on('data', (d) => (stderr += d))
-    },
-  })
-  return { result, kill: (s: NodeJS.Signals) => child!.kill(s), stderr: () => stderr }
+  // A whole minute to connect: only the signal can end these runs early.
+  return startCli(args, { env: { DATABASE_URL: url, TODO_DB_CONNECT_TIMEOUT: '1m', ...env } })
 }
 
 describe('a signal while connecting to a host that never answers', () => {
@@ -39,7 +30,7 @@ describe('a signal while connecting to a host that never answers', () => {
       const hole = await startProxy(c, 'blackhole')
       try {
         const run = start(args, urlAtPort(hole.port, 'postgres'))
-        await waitFor(() => hole.accepted > 0) // it is connecting now
+        await waitFor(() => hole.accepted > 0, { what: 'the CLI to open a connection' }) // it is connecting now
         const signalled = Date.now()
         run.kill(signal)
         const r = await run.result
@@ -59,7 +50,7 @@ describe('a signal while retrying a port nobody listens on', () => {
     it(`${name}: SIGINT between two attempts exits 130 with its message`, async () => {
       const port = await freePort()
       const run = start([...args, '--verbose'], urlAtPort(port, 'postgres'))
-      await waitFor(() => /retrying in/.test(run.stderr())) // refused once, waiting to retry
+      await waitFor(() => /retrying in/.test(run.stderr()), { what: 'a "retrying in" line on stderr' }) // refused once, waiting to retry
       run.kill('SIGINT')
       const r = await run.result
       expect(r.code, r.stderr).toBe(130)

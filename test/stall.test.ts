@@ -10,7 +10,8 @@ import { cluster, psql, urlAtPort } from './helpers/db.js'
 import { runCli, tempDir, type CliResult } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { applySchema } from './helpers/schema.js'
-import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sqlFile, waitFor } from './migrate-fixtures.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sleeping, sqlFile } from './helpers/migrate.js'
+import { waitFor } from './helpers/wait.js'
 
 const c = cluster()
 const STALL = { TODO_DB_STALL_TIMEOUT: '2s' }
@@ -29,7 +30,7 @@ describe('a frozen link during migrate up', () => {
     const proxy = await startProxy(c, 'forward')
     try {
       const run = migrate(db, ['up'], { dir, env: { DATABASE_URL: urlAtPort(proxy.port, db), ...STALL } })
-      await waitFor(() => sessions(db, 'pg_sleep(1)') === 1)
+      await waitFor(() => sleeping(db) === 1, { what: 'the migration to sleep in pg_sleep(1)' })
       proxy.stall({ newConnections })
       const r = await run
       expect(r.code, r.stderr).toBe(2)
@@ -38,7 +39,7 @@ describe('a frozen link during migrate up', () => {
       expect(r.stderr).toMatch(/the server rolls the migration back with the session, nothing of it remains/)
       expect(r.stderr.split('\n').filter((l) => l.startsWith('error:')), r.stderr).toHaveLength(1)
       // The backend goes (it saw our close, or was ended), taking the transaction and the lock along.
-      await waitFor(() => backends(db, 'todo-db migrate') === 0)
+      await waitFor(() => backends(db, 'todo-db migrate') === 0, { what: 'the todo-db migrate sessions to end' })
     } finally {
       await proxy.close()
     }
@@ -62,7 +63,7 @@ describe('a frozen link during migrate up', () => {
     try {
       let child: ChildProcess | undefined
       const run = migrate(db, ['up'], { dir, env: { DATABASE_URL: urlAtPort(proxy.port, db) }, onSpawn: (ch) => (child = ch) })
-      await waitFor(() => sessions(db, 'pg_sleep(1)') === 1)
+      await waitFor(() => sleeping(db) === 1, { what: 'the migration to sleep in pg_sleep(1)' })
       proxy.stall()
       const signalled = Date.now()
       child!.kill(signal)
@@ -70,7 +71,7 @@ describe('a frozen link during migrate up', () => {
       expect(r.code, r.stderr).toBe(code)
       expect(r.stderr).toMatch(/interrupted: 1764000000003_slow was rolled back/)
       expect(Date.now() - signalled).toBeLessThan(5000) // not the 10 s backstop
-      await waitFor(() => backends(db, 'todo-db migrate') === 0)
+      await waitFor(() => backends(db, 'todo-db migrate') === 0, { what: 'the todo-db migrate sessions to end' })
     } finally {
       await proxy.close()
     }
@@ -97,13 +98,13 @@ describe('a frozen link during seed', () => {
     const proxy = await startProxy(c, 'forward')
     try {
       const run = runCli(['seed', ...big], { env: { DATABASE_URL: urlAtPort(proxy.port, db), ...STALL } })
-      await waitFor(() => copying(db), 30_000)
+      await waitFor(() => copying(db), { what: 'the seed\'s COPY', timeoutMs: 30_000 })
       proxy.stall()
       const r = await run
       expect(r.code, r.stderr).toBe(2)
       expect(r.stderr).toMatch(/no progress on the connection to 127\.0\.0\.1:\d+ for 2 s, and a new connection got no answer either: the connection was lost during the seed; the server rolls the transaction back, nothing was changed/)
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1)
-      await waitFor(() => backends(db, 'todo-db seed') === 0)
+      await waitFor(() => backends(db, 'todo-db seed') === 0, { what: 'the todo-db seed sessions to end' })
     } finally {
       await proxy.close()
     }
@@ -116,7 +117,7 @@ describe('a frozen link during seed', () => {
     try {
       let child: ChildProcess | undefined
       const run: Promise<CliResult> = runCli(['seed', ...big], { env: { DATABASE_URL: urlAtPort(proxy.port, db) }, onSpawn: (ch) => (child = ch) })
-      await waitFor(() => copying(db), 30_000)
+      await waitFor(() => copying(db), { what: 'the seed\'s COPY', timeoutMs: 30_000 })
       proxy.stall()
       const signalled = Date.now()
       child!.kill('SIGINT')
@@ -124,7 +125,7 @@ describe('a frozen link during seed', () => {
       expect(r.code, r.stderr + r.stdout).toBe(130)
       expect(r.stderr).toMatch(/interrupted: the seed was cancelled and rolled back/)
       expect(Date.now() - signalled).toBeLessThan(5000) // not the 10 s backstop
-      await waitFor(() => backends(db, 'todo-db seed') === 0)
+      await waitFor(() => backends(db, 'todo-db seed') === 0, { what: 'the todo-db seed sessions to end' })
     } finally {
       await proxy.close()
     }

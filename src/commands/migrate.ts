@@ -6,12 +6,32 @@ import { createMigration } from '../migrate/create.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
 import { driftError, parseSelection } from '../migrate/plan.js'
 import { dryRun, runMigrations, type Direction } from '../migrate/run.js'
-import { createDirOf, migrateSettings } from '../migrate/settings.js'
+import { createDirOf, migrateSettings, type MigrateFlags } from '../migrate/settings.js'
 import { migrationStatus } from '../migrate/status.js'
 
-type Opts = Record<string, any>
+// The flags src/cli.ts declares for each subcommand, as commander hands them over.
+interface ConnectingFlags extends MigrateFlags {
+  timeout?: string
+}
+interface ApplyFlags extends ConnectingFlags {
+  to?: string
+  /** down only */
+  all?: boolean
+  singleTransaction?: boolean
+  dryRun?: boolean
+  /** down of several: go ahead without asking */
+  yes?: boolean
+}
+interface StatusFlags extends ConnectingFlags {
+  exitCode?: boolean
+}
+interface CreateFlags {
+  migrationsDir?: string
+  /** false with --no-transaction */
+  transaction: boolean
+}
 
-async function apply(ctx: Context, direction: Direction, opts: Opts, args: string[]): Promise<number> {
+async function apply(ctx: Context, direction: Direction, opts: ApplyFlags, args: string[]): Promise<number> {
   ctx.useTimeoutFlag(opts.timeout)
   const req = {
     direction,
@@ -35,16 +55,16 @@ async function apply(ctx: Context, direction: Direction, opts: Opts, args: strin
  * included: ask first, or need --yes. The flags decide, not how many are applied today, so a
  * script behaves the same on every run.
  */
-function revertsMany(ctx: Context, opts: Opts, args: string[]) {
+function revertsMany(ctx: Context, opts: ApplyFlags, args: string[]) {
   const many = opts.all || opts.to !== undefined || (args[0] !== undefined && Number(args[0]) > 1)
   if (!many) return undefined
   return (names: string[]) => confirmDestruction(ctx, { doing: `migrate down reverts ${names.length === 1 ? 'the migration' : `${names.length} migrations`}`, items: names, yes: opts.yes })
 }
 
-export const up = (ctx: Context, opts: Opts, args: string[]) => apply(ctx, 'up', opts, args)
-export const down = (ctx: Context, opts: Opts, args: string[]) => apply(ctx, 'down', opts, args)
+export const up = (ctx: Context, opts: ApplyFlags, args: string[]) => apply(ctx, 'up', opts, args)
+export const down = (ctx: Context, opts: ApplyFlags, args: string[]) => apply(ctx, 'down', opts, args)
 
-export async function status(ctx: Context, opts: Opts): Promise<number> {
+export async function status(ctx: Context, opts: StatusFlags): Promise<number> {
   ctx.useTimeoutFlag(opts.timeout)
   const r = await migrationStatus(ctx, migrateSettings(ctx, opts))
   // Drift is a failure (exit 4): the document says so as every failure does, the report beside it.
@@ -56,7 +76,7 @@ export async function status(ctx: Context, opts: Opts): Promise<number> {
   return opts.exitCode && r.pending > 0 ? ExitCode.PENDING : ExitCode.OK
 }
 
-export async function create(ctx: Context, opts: Opts, args: string[]): Promise<number> {
+export async function create(ctx: Context, opts: CreateFlags, args: string[]): Promise<number> {
   const path = await createMigration(createDirOf(ctx, opts), args[0], { transaction: opts.transaction })
   ctx.out.result({ ok: true, path }, `created ${path}`)
   return ExitCode.OK

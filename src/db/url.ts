@@ -8,16 +8,12 @@ export const CHANNEL_BINDINGS = ['disable', 'prefer', 'require'] as const
 export type ChannelBinding = (typeof CHANNEL_BINDINGS)[number]
 
 export interface DbTarget {
-  /** The URL for display: password masked. */
-  masked: string
   host: string
   port: number
   database: string
   user: string
   password?: string
   sslmode: SslMode
-  /** True when the URL itself chose the SSL mode (sslmode, ssl). */
-  sslFromUrl: boolean
   channelBinding?: ChannelBinding
   sslrootcert?: string
   sslcert?: string
@@ -130,7 +126,6 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
 
   // SSL: the URL decides; otherwise non-local hosts require it.
   let sslmode: SslMode
-  let sslFromUrl = true
   const sslmodeParam = q.get('sslmode')
   const sslParam = q.get('ssl') // asyncpg / node-postgres style: ssl=require, ssl=true
   if (sslmodeParam !== null) {
@@ -144,7 +139,6 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
     if (!(SSL_MODES as readonly string[]).includes(mode)) throw bad(`ssl "${sslParam}" is unknown`)
     sslmode = mode as SslMode
   } else {
-    sslFromUrl = false
     sslmode = local ? 'prefer' : 'require'
   }
 
@@ -187,14 +181,12 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
   for (const [k, v] of q) if (!CLIENT_PARAMS.has(k)) params[k] = v
 
   return {
-    masked: maskUrl(raw),
     host,
     port,
     database,
     user,
     password,
     sslmode,
-    sslFromUrl,
     channelBinding,
     sslrootcert: sslrootcert === 'system' ? undefined : sslrootcert,
     sslcert: q.get('sslcert') ?? undefined,

@@ -92,7 +92,7 @@ export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
     sqlState: base.sqlState,
     cause: e,
     data: {
-      migration: f.name, file: where, ...(at ?? {}), ...(statement ? { statement: maskStatement(statement.text) } : {}),
+      migration: f.name, file: where, ...at, ...(statement ? { statement: maskStatement(statement.text) } : {}),
       ...(detail ? { detail } : {}), ...(f.failed?.journal ? { journal: true } : {}),
     },
   })

@@ -138,5 +138,5 @@ export async function sectionSql(file: MigrationFile, direction: 'up' | 'down'):
 export function lineAndColumn(content: string, offset: number): { line: number; column: number } {
   const before = content.slice(0, offset)
   const line = before.split('\n').length
-  return { line, column: [...before.slice(before.lastIndexOf('\n') + 1)].length + 1 }
+  return { line, column: Array.from(before.slice(before.lastIndexOf('\n') + 1)).length + 1 }
 }

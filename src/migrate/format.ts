@@ -1,4 +1,5 @@
 // Human text for migrate's results (--json prints the result objects as they are).
+import { stripVTControlCharacters } from 'node:util'
 import type { ChalkInstance } from 'chalk'
 import type { DryRunResult, RunResult } from './run.js'
 import type { StatusReport } from './status.js'
@@ -37,4 +38,5 @@ export function formatStatus(r: StatusReport, c: ChalkInstance): string {
   return [...table, summary].join('\n')
 }
 
-const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '')
+// Colours take no room on screen: widths are measured without them.
+const stripAnsi = stripVTControlCharacters

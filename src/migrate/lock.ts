@@ -53,7 +53,6 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
   }
 }
 
-export async function releaseMigrationLock(sql: Queryable): Promise<boolean> {
-  const [{ released }] = await sql<{ released: boolean }[]>`select pg_advisory_unlock(${MIGRATION_LOCK_ID.toString()}::bigint) as released`
-  return released
+export async function releaseMigrationLock(sql: Queryable): Promise<void> {
+  await sql`select pg_advisory_unlock(${MIGRATION_LOCK_ID.toString()}::bigint)`
 }

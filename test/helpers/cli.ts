@@ -2,6 +2,7 @@
 // suite-wide "no password anywhere" check.
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
+import { Writable } from 'node:stream'
 import { inject } from 'vitest'
 import { jsonContractViolation } from './json-schema.js'
 import { tmpdir } from 'node:os'
@@ -53,7 +54,8 @@ export function tempDir(prefix = 'todo-db-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
-export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+/** The environment a command under test sees. */
+function cliEnv(opts: CliOptions): Record<string, string> {
   const base: Record<string, string | undefined> = opts.cleanEnv
     ? { PATH: process.env.PATH, HOME: process.env.HOME }
     : { ...process.env }
@@ -62,13 +64,66 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   delete base.DATABASE_URL_UNPOOLED
   delete base.NEON_API_KEY
   delete base.NEON_API_HOST
-  const env = { ...base, NO_COLOR: '1', ...opts.env }
+  const env: Record<string, string | undefined> = { ...base, NO_COLOR: '1', ...opts.env }
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
+  return env as Record<string, string>
+}
+
+/**
+ * What every run must hold to, in a process or not: no secret in the output, and --json output
+ * that keeps the published schema. Returns why not, or undefined.
+ */
+function contractBroken(args: string[], result: CliResult): string | undefined {
+  const { stdout, stderr, signal } = result
+  // As the GitHub Actions runner does: a `::add-mask::` line is consumed, never logged.
+  const leaked = leakedSecret(stdout.replace(/^::add-mask::.*\n/gm, '') + stderr)
+  if (leaked) return `a secret (${leaked.slice(0, 2)}…) appears in the output of todo-db ${args[0]}:\n${stdout}\n${stderr}`
+  // Every --json run of the suite holds to the published schema (a process killed by a
+  // signal has no chance to print; help and version are not documents).
+  const end = args.indexOf('--')
+  const flags = end < 0 ? args : args.slice(0, end)
+  if (flags.includes('--json') && signal === null && !flags.some((a) => ['--help', '-h', '--version', '-V'].includes(a))) {
+    let violation: string | undefined
+    try {
+      violation = jsonContractViolation(args, stdout)
+    } catch (e) {
+      violation = `the schemas cannot be used: ${(e as Error).message}`
+    }
+    if (violation) return `todo-db ${args.join(' ')} --json: ${violation}\n${stdout}\n${stderr}`
+  }
+  return undefined
+}
+
+/**
+ * The CLI's run() in this process, for what needs no process of its own: usage, flag and config
+ * errors, help. Far cheaper than starting Node; signals, TTY, crashes and anything that connects
+ * still go through runCli (the built CLI, as users run it).
+ */
+export async function runInProcess(args: string[], opts: Pick<CliOptions, 'cwd' | 'env' | 'cleanEnv'> = {}): Promise<CliResult> {
+  const { run } = await import('../../src/cli.js')
+  let stdout = ''
+  let stderr = ''
+  const sink = (write: (s: string) => void) => new Writable({ write: (chunk, _enc, done) => (write(String(chunk)), done()) })
+  const started = Date.now()
+  const code = await run({
+    argv: args,
+    cwd: opts.cwd ?? tempDir(),
+    env: cliEnv(opts),
+    streams: { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) },
+  })
+  const result = { code, signal: null, stdout, stderr, ms: Date.now() - started }
+  const broken = contractBroken(args, result)
+  if (broken) throw new Error(broken)
+  return result
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const env = cliEnv(opts)
   const started = Date.now()
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? tempDir(),
-      env: env as NodeJS.ProcessEnv,
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -83,29 +138,40 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       const result = { code, signal, stdout, stderr, ms: Date.now() - started }
-      // As the GitHub Actions runner does: a `::add-mask::` line is consumed, never logged.
-      const leaked = leakedSecret(stdout.replace(/^::add-mask::.*\n/gm, '') + stderr)
-      if (leaked) {
-        reject(new Error(`a secret (${leaked.slice(0, 2)}…) appears in the output of todo-db ${args[0]}:\n${stdout}\n${stderr}`))
-        return
-      }
-      // Every --json run of the suite holds to the published schema (a process killed by a
-      // signal has no chance to print; help and version are not documents).
-      const end = args.indexOf('--')
-      const flags = end < 0 ? args : args.slice(0, end)
-      if (flags.includes('--json') && signal === null && !flags.some((a) => ['--help', '-h', '--version', '-V'].includes(a))) {
-        let violation: string | undefined
-        try {
-          violation = jsonContractViolation(args, stdout)
-        } catch (e) {
-          violation = `the schemas cannot be used: ${(e as Error).message}`
-        }
-        if (violation) {
-          reject(new Error(`todo-db ${args.join(' ')} --json: ${violation}\n${stdout}\n${stderr}`))
-          return
-        }
-      }
-      resolvePromise(result)
+      const broken = contractBroken(args, result)
+      if (broken) reject(new Error(broken))
+      else resolvePromise(result)
     })
   })
+}
+
+export interface RunningCli {
+  /** Settles as runCli does, when the process has exited. */
+  result: Promise<CliResult>
+  kill(signal: NodeJS.Signals): void
+  /** What the process has written so far: to wait for a line (with waitFor), not to assert on. */
+  stdout(): string
+  stderr(): string
+}
+
+/** runCli for a process the test talks to while it runs: send it a signal, watch its output. */
+export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
+  let child: ReturnType<typeof spawn> | undefined
+  let stdout = ''
+  let stderr = ''
+  const result = runCli(args, {
+    ...opts,
+    onSpawn: (ch) => {
+      child = ch
+      ch.stdout!.on('data', (d) => (stdout += d))
+      ch.stderr!.on('data', (d) => (stderr += d))
+      opts.onSpawn?.(ch)
+    },
+  })
+  return {
+    result,
+    kill: (signal) => void child!.kill(signal),
+    stdout: () => stdout,
+    stderr: () => stderr,
+  }
 }

@@ -20,6 +20,26 @@ import { join } from 'node:path'
  * @property {() => void} stop
  */
 
+/**
+ * The suite's one way to write a connection URL (the password percent-encoded, as the CLI expects).
+ * @param {{ user: string, password: string, host: string, port: number, database?: string, params?: string, scheme?: string }} p
+ */
+export function pgUrl({ user, password, host, port, database = 'postgres', params = 'sslmode=disable', scheme = 'postgres' }) {
+  return `${scheme}://${user}:${encodeURIComponent(password)}@${host}:${port}/${database}${params ? '?' + params : ''}`
+}
+
+/**
+ * The suite's one psql: as the superuser over the cluster's Unix socket, stopping at the first error.
+ * @param {{ dir: string, port: number, user: string }} c
+ * @param {string} sql
+ * @param {string} [database]
+ */
+export function psqlAt(c, sql, database = 'postgres') {
+  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', c.dir, '-p', String(c.port), '-U', c.user, '-d', database, '-c', sql], {
+    encoding: 'utf8',
+  }).trim()
+}
+
 /** @returns {Promise<number>} */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -110,21 +130,20 @@ export async function startCluster(opts = {}) {
   runPg(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', 'start'])
 
   const host = '127.0.0.1'
+  const user = 'postgres'
   const url = (/** @type {string} */ database = 'postgres', /** @type {string} */ params = 'sslmode=disable') =>
-    `postgres://postgres:${encodeURIComponent(password)}@${host}:${port}/${database}${params ? '?' + params : ''}`
+    pgUrl({ user, password, host, port, database, params })
   return {
     host,
     port,
-    user: 'postgres',
+    user,
     password,
     caFile: certs.ca,
     dir,
     bindir: bin,
     url,
     psql(sql, database = 'postgres') {
-      return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql], {
-        encoding: 'utf8',
-      }).trim()
+      return psqlAt({ dir, port, user }, sql, database)
     },
     stop() {
       try {

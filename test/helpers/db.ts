@@ -1,8 +1,8 @@
 // Per-file databases on the suite's cluster, and an observer connection to check what landed.
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import postgres from 'postgres'
+import { pgUrl, psqlAt } from './cluster.js'
 
 export function cluster() {
   return inject('cluster')
@@ -14,16 +14,12 @@ export function dbUrl(database: string, params = 'sslmode=disable'): string {
 
 /** The suite's superuser URL on another loopback port: a fault proxy in front of the cluster. */
 export function urlAtPort(port: number, database = 'postgres', params = 'sslmode=disable'): string {
-  const c = cluster()
-  return `postgres://${c.user}:${encodeURIComponent(c.password)}@${c.host}:${port}/${database}${params ? '?' + params : ''}`
+  return pgUrl({ ...cluster(), port, database, params })
 }
 
 /** psql as the superuser over the Unix socket. */
 export function psql(sql: string, database = 'postgres'): string {
-  const c = cluster()
-  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', c.dir, '-p', String(c.port), '-U', c.user, '-d', database, '-c', sql], {
-    encoding: 'utf8',
-  }).trim()
+  return psqlAt(cluster(), sql, database)
 }
 
 let created = 0

@@ -6,7 +6,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { connect } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { freePort } from './cluster.js'
+import { freePort, pgUrl } from './cluster.js'
 
 export const PGBOUNCER_BIN = process.env.PGBOUNCER_BIN ?? '/usr/sbin/pgbouncer'
 
@@ -82,8 +82,7 @@ export async function startPgBouncer(upstream: Upstream, opts: { poolMode?: 'tra
   return {
     host: '127.0.0.1',
     port,
-    url: (database, params = 'sslmode=disable&pgbouncer=true') =>
-      `postgres://${upstream.user}:${encodeURIComponent(upstream.password)}@127.0.0.1:${port}/${database}${params ? '?' + params : ''}`,
+    url: (database, params = 'sslmode=disable&pgbouncer=true') => pgUrl({ ...upstream, host: '127.0.0.1', port, database, params }),
     log,
     async stop() {
       if (child.exitCode === null) {

@@ -1,12 +1,13 @@
 // Shared by the migrate*.test.ts files: fresh databases, throwaway migration folders, and the
 // built CLI run against them.
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll } from 'vitest'
-import { runCli, tempDir, type CliOptions } from './helpers/cli.js'
-import { createDatabase, dbUrl, dropDatabase, psql } from './helpers/db.js'
+import { runCli, runInProcess, startCli, tempDir, type CliOptions } from './cli.js'
+import { createDatabase, dbUrl, dropDatabase, psql } from './db.js'
+import { MIGRATIONS_DIR } from './schema.js'
 
-export const MIGRATIONS = resolve(__dirname, '../migrations')
+export const MIGRATIONS = MIGRATIONS_DIR
 export const SCHEMA_FILES = readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()
 export const SCHEMA_NAMES = SCHEMA_FILES.map((f) => f.replace(/\.sql$/, ''))
 
@@ -35,10 +36,22 @@ export const sqlFile = (up: string, down = '') => `-- Up Migration\n${up}\n\n-- 
 
 /** `todo-db migrate ...args` against a database, with the project's migrations unless args name a folder. */
 export function migrate(db: string, args: string[], opts: CliOptions & { dir?: string } = {}) {
-  return runCli(['migrate', ...args, '--migrations-dir', opts.dir ?? MIGRATIONS], {
-    ...opts,
-    env: { DATABASE_URL: dbUrl(db), ...opts.env },
-  })
+  return runCli(...migrateCall(db, args, opts))
+}
+
+/** migrate() in this process (runInProcess): for bad input, refused before anything runs. */
+export function migrateInProcess(db: string, args: string[], opts: CliOptions & { dir?: string } = {}) {
+  return runInProcess(...migrateCall(db, args, opts))
+}
+
+/** migrate() for a run the test signals or watches while it runs. */
+export function startMigrate(db: string, args: string[], opts: CliOptions & { dir?: string } = {}) {
+  return startCli(...migrateCall(db, args, opts))
+}
+
+function migrateCall(db: string, args: string[], opts: CliOptions & { dir?: string }): [string[], CliOptions] {
+  const { dir, ...rest } = opts
+  return [['migrate', ...args, '--migrations-dir', dir ?? MIGRATIONS], { ...rest, env: { DATABASE_URL: dbUrl(db), ...opts.env } }]
 }
 
 export function journal(db: string): { name: string; checksum: string | null }[] {
@@ -68,17 +81,16 @@ export function leftovers(db: string): { advisoryLocks: number; openTransactions
   return { advisoryLocks: Number(locks), openTransactions: Number(tx) }
 }
 
+/**
+ * Sessions on db sleeping in pg_sleep (the server is inside that statement, not still before it:
+ * a file's statements may reach the server as one query text).
+ */
+export function sleeping(db: string): number {
+  return Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and wait_event = 'PgSleep'`))
+}
+
 /** Other sessions on db whose query contains `text` (all other sessions without it). */
 export function sessions(db: string, text = ''): number {
   return Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and pid <> pg_backend_pid()
     and query like '%${text.replace(/'/g, "''")}%'`))
-}
-
-/** Polls check until it holds; fails the test after ms. */
-export async function waitFor(check: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
