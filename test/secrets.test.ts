@@ -1,7 +1,7 @@
 // No password or API key in any output: every runCli() call in the suite already fails on a
 // registered secret; here every command is driven through its success, failure and --verbose
 // paths with a password full of URL-special characters.
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, createDatabase, dropDatabase, psql } from './helpers/db.js'
@@ -89,6 +89,13 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
   })
   afterAll(() => psql(`drop role if exists ${role2}`))
 
+  /** A project with a migrations folder: migrate create refuses to run without one before it reads the name. */
+  const project = () => {
+    const cwd = tempDir()
+    mkdirSync(join(cwd, 'migrations'))
+    return cwd
+  }
+
   const clean = (r: { stdout: string; stderr: string }, what: string, json: boolean) => {
     const all = r.stdout + r.stderr
     for (const s of [pw, unregistered, slashless]) expect(leakedSecret(all), what).toBeUndefined()
@@ -113,6 +120,7 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
 
   it('a known secret echoed in another argument, raw, partly encoded or JSON-escaped', async () => {
     const env = { DATABASE_URL: good() }
+    const cwd = project()
     const runs = [
       ['seed', '--users', pw],
       ['seed', '--users', pythonQuoted],
@@ -121,7 +129,7 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
     ]
     for (const args of runs) {
       for (const json of [false, true]) {
-        const r = await runCli([...args, ...(json ? ['--json'] : [])], { env })
+        const r = await runCli([...args, ...(json ? ['--json'] : [])], { env, cwd })
         expect(r.code, args.join(' ')).toBe(3)
         clean(r, `${args.join(' ')} json=${json}`, json)
       }
@@ -147,7 +155,7 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
       ['health', '--database-url', `postgres:${slashless}@host/db`],
       ['health', '--database-url', `postgres//u:${slashless}@host/db`],
     ]
-    const cwd = tempDir()
+    const cwd = project()
     for (const args of runs) {
       for (const json of [false, true]) {
         const r = await runCli([...args, ...(json ? ['--json'] : [])], { cwd })
