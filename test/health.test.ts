@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startCluster, type Cluster } from './helpers/cluster.js'
 import { cluster, dbUrl, urlAtPort } from './helpers/db.js'
 import { runCli, secrets, tempDir } from './helpers/cli.js'
@@ -86,8 +86,10 @@ describe('todo-db health', () => {
     const waking = await startProxy(c, 'forward', { listenLater: true })
     try {
       const url = urlAtPort(waking.port)
-      const pending = runCli(['health', '--timeout', '15s', '--verbose', '--database-url', url])
-      await new Promise((r) => setTimeout(r, 1500))
+      let stderr = ''
+      const pending = runCli(['health', '--timeout', '15s', '--verbose', '--database-url', url], { onSpawn: (c) => c.stderr!.on('data', (d) => (stderr += d)) })
+      // Refused at least once (a timer here raced a slow start of the CLI on a loaded machine).
+      await vi.waitFor(() => expect(stderr).toMatch(/retrying/), { timeout: 14_000, interval: 20 })
       await waking.listen()
       const r = await pending
       expect(r.code).toBe(0)
@@ -103,7 +105,8 @@ describe('todo-db health', () => {
     try {
       const url = urlAtPort(flaky.port)
       const pending = runCli(['health', '--timeout', '15s', '--database-url', url])
-      await new Promise((r) => setTimeout(r, 1000))
+      // Dropped at least once before the server "wakes".
+      await vi.waitFor(() => expect(flaky.accepted).toBeGreaterThan(0), { timeout: 14_000, interval: 20 })
       flaky.mode = 'forward'
       expect((await pending).code).toBe(0)
       expect(flaky.accepted).toBeGreaterThan(1)
@@ -119,8 +122,10 @@ describe('todo-db health', () => {
       const stuck = await runCli(['health', '--timeout', '1s', '--json', '--database-url', url])
       expect(stuck.code).toBe(1)
       expect(JSON.parse(stuck.stdout)).toMatchObject({ status: 'rejecting', error: { code: 'SERVER_STARTING', sqlState: '57P03' } })
+      const before = starting.accepted
       const pending = runCli(['health', '--timeout', '15s', '--database-url', url])
-      await new Promise((r) => setTimeout(r, 1000))
+      // Answered 57P03 at least once before the server finishes starting.
+      await vi.waitFor(() => expect(starting.accepted).toBeGreaterThan(before), { timeout: 14_000, interval: 20 })
       starting.mode = 'forward'
       expect((await pending).code).toBe(0)
     } finally {

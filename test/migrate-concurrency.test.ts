@@ -40,8 +40,10 @@ describe('concurrency', () => {
   it('a run waits for another holding the migration lock, then proceeds', async () => {
     const db = freshDb('wait')
     const other = await holder(db, `select pg_advisory_lock(${MIGRATION_LOCK_ID})`)
-    const run = migrate(db, ['up', '--lock-timeout', '20s'])
-    await new Promise((r) => setTimeout(r, 1500))
+    let stderr = ''
+    const run = migrate(db, ['up', '--lock-timeout', '20s'], { onSpawn: (c) => c.stderr!.on('data', (d) => (stderr += d)) })
+    // Until it says it waits (a timer here could run out before the CLI got to the lock, on a loaded machine).
+    await waitFor(() => stderr.includes('waiting for the migration lock'))
     expect(journal(db)).toEqual([])
     await other.release()
     const r = await run

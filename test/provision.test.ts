@@ -1,9 +1,10 @@
 // provision against a fake Neon API whose branches are real databases on the suite's PostgreSQL:
 // the built CLI as a process, checked by exit code, output, the env file and what the API was asked.
+import type { ChildProcess } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { runCli, secrets, tempDir, type CliOptions } from './helpers/cli.js'
 import { cluster, psql } from './helpers/db.js'
 import { startFakeNeon, type FakeNeon } from './helpers/fake-neon.js'
@@ -261,12 +262,16 @@ describe('todo-db provision (Neon)', () => {
     const cwd = tempDir()
     fake.operationPolls = 10_000
     try {
-      const r = await neon(['provision', '--project', projectName()], {
-        cwd,
-        onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1500),
-      })
+      const from = fake.requests.length
+      let child: ChildProcess | undefined
+      const run = neon(['provision', '--project', projectName()], { cwd, onSpawn: (c) => (child = c) })
+      // Once it polls an operation: a timer here could fire before the CLI had its SIGINT handler.
+      await vi.waitFor(() => expect(fake.requests.slice(from).some((q) => q.method === 'GET' && q.path.includes('/operations/'))).toBe(true), { timeout: 30_000, interval: 20 })
+      const sent = Date.now()
+      child!.kill('SIGINT')
+      const r = await run
       expect(r.code).toBe(130)
-      expect(r.ms).toBeLessThan(5000)
+      expect(Date.now() - sent).toBeLessThan(3500)
       expect(existsSync(join(cwd, '.env'))).toBe(false)
     } finally {
       fake.operationPolls = 2
