@@ -27,6 +27,16 @@ describe('the published schemas', () => {
   it('the check itself catches a document off its schema, two documents, or none', () => {
     expect(schemaFor(['--json', 'migrate', 'up', '2'])).toBe('migrate-up.schema.json')
     expect(schemaFor(['provision', 'list', '--json'])).toBe('provision-list.schema.json')
+    // provision's subcommands: neon list wherever its flags stand; a flag's value named list is a value
+    expect(schemaFor(['provision', 'neon', '--project', 'p', 'list', '--json'])).toBe('provision-list.schema.json')
+    expect(schemaFor(['provision', 'neon', '--project', 'list', '--json'])).toBe('provision.schema.json')
+    expect(schemaFor(['provision', 'neon', 'delete-branch', 'list', '--json'])).toBe('provision.schema.json')
+    expect(schemaFor(['provision', 'local', 'stop', '--json'])).toBe('provision.schema.json')
+    // a branch already gone says which, and a deleted one has no such field
+    const gone = { ok: true, provider: 'neon', deleted: null, project: { id: 'p1', name: 'todo' }, envRemoved: [] }
+    expect(jsonContractViolation(['provision', 'neon', 'delete-branch', 'x', '--json'], JSON.stringify({ ...gone, alreadyGone: 'x' }))).toBeUndefined()
+    expect(jsonContractViolation(['provision', 'neon', 'delete-branch', 'x', '--json'], JSON.stringify(gone))).toMatch(/schemas\/provision\.schema\.json/)
+    expect(jsonContractViolation(['provision', 'neon', 'delete-branch', 'x', '--json'], JSON.stringify({ ...gone, deleted: { id: 'b', name: 'x' }, alreadyGone: 'x' }))).toMatch(/schemas\/provision\.schema\.json/)
     expect(schemaFor(['helth', '--json'])).toBe('error.schema.json')
     expect(jsonContractViolation(['seed', '--json'], '{"ok":true,"users":1}')).toMatch(/schemas\/seed\.schema\.json/)
     expect(jsonContractViolation(['seed', '--json'], '{"users":1,"categories":1,"todos":1,"ms":1,"rowsPerSecond":1}')).toMatch(/ok/)

@@ -48,13 +48,24 @@ export interface RunOptions {
 
 export function run(file: string, args: string[], opts: RunOptions = {}): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, {
+    let closed = false
+    let pending: (() => void) | undefined
+    const child = execFile(file, args, {
       ...opts.ids, cwd: opts.cwd, signal: opts.signal, timeout: opts.timeoutMs ?? 60_000,
       // Messages in English whatever the user's locale: we show and match them.
       env: { ...process.env, LC_MESSAGES: 'C' },
     }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0
-      resolve({ code, output: `${stdout}${stderr}`.trim() })
+      const finish = () => resolve({ code, output: `${stdout}${stderr}`.trim() })
+      // On abort (Ctrl-C) execFile answers at once, while the child is still winding down: initdb
+      // then empties its data folder, which the next run may already have made anew. Wait until
+      // it and whatever it started (they share its output pipes) are gone.
+      if (err?.name === 'AbortError' && !closed) pending = finish
+      else finish()
+    })
+    child.once('close', () => {
+      closed = true
+      pending?.()
     })
   })
 }

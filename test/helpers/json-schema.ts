@@ -18,8 +18,21 @@ function validator(): Ajv2020 {
 }
 
 const COMMANDS = ['health', 'init', 'seed', 'migrate', 'provision']
-/** Groups whose next word is a subcommand with its own schema (provision's only one is list). */
-const GROUPS: Record<string, (word: string) => boolean> = { migrate: (w) => /^[a-z]+$/.test(w), provision: (w) => w === 'list' }
+/** migrate's next word is a subcommand with its own schema. */
+const GROUPS: Record<string, (word: string) => boolean> = { migrate: (w) => /^[a-z]+$/.test(w) }
+/** provision's flags that take no value: any other flag's next word is its value, never a subcommand. */
+const PROVISION_SWITCHES = new Set(['--json', '-q', '--quiet', '-v', '--verbose', '--no-color', '--local', '--stop', '--destroy', '--reset-from-parent', '--github-output'])
+
+/** provision neon list (or the old provision list, flags anywhere) has its own schema; the others share provision's. */
+function provisionList(after: string[]): boolean {
+  const words: string[] = []
+  for (let j = 0; j < after.length; j++) {
+    const t = after[j]
+    if (!t.startsWith('-')) words.push(t)
+    else if (!t.includes('=') && !PROVISION_SWITCHES.has(t)) j++
+  }
+  return words[0] === 'list' || (words[0] === 'neon' && words[1] === 'list')
+}
 
 /** The schema file a command line's document follows, e.g. migrate-status.schema.json; error.schema.json for no command. */
 export function schemaFor(args: string[]): string {
@@ -27,6 +40,7 @@ export function schemaFor(args: string[]): string {
   const words = end < 0 ? args : args.slice(0, end)
   const i = words.findIndex((w) => COMMANDS.includes(w))
   if (i < 0) return 'error.schema.json'
+  if (words[i] === 'provision') return provisionList(words.slice(i + 1)) ? 'provision-list.schema.json' : 'provision.schema.json'
   const sub = words[i + 1] !== undefined && GROUPS[words[i]]?.(words[i + 1]) ? `-${words[i + 1]}` : ''
   if (words[i] === 'migrate' && !sub) return 'error.schema.json'
   return `${words[i]}${sub}.schema.json`
