@@ -126,6 +126,7 @@ Examples:
   $ todo-db migrate status --json
   $ todo-db migrate status --exit-code  exit 5 when migrations are pending (gate a deploy in CI)
   $ todo-db migrate create add-tags
+  $ todo-db migrate baseline          adopt a database made by create_all, Alembic or a dump
 
 Each file runs in its own transaction (--single-transaction: the whole run in one, so a failure
 or Ctrl-C leaves the database as it was); a file with the line "-- todo-db:no-transaction"
@@ -134,7 +135,7 @@ up/down need a direct session: with a PgBouncer URL (pgbouncer=true) set DATABAS
 a Neon -pooler host is switched to its direct host. status and --dry-run work through a pooler.
 
 Exit codes: 0 done, 1 a migration or database error (or "no" to down's question), 2 no answer
-from the server, 3 bad input (count, --to, pooled-only URL, down of several without --yes and no
+from the server (1 also: baseline found objects missing), 3 bad input (count, --to, pooled-only URL, down of several without --yes and no
 terminal), 4 drift (an applied file edited or missing), 5 migrations pending (status --exit-code)`)
   const migrationOptions = (c: Command) =>
     c
@@ -184,6 +185,21 @@ Examples:
   $ todo-db migrate status --exit-code      gate a deploy: exit 5 while migrations are pending
   $ todo-db migrate status --json | jq '.pending'`),
   ).action(action(lazy('migrate', 'status')))
+  migrationOptions(
+    migrate
+      .command('baseline')
+      .description('adopt an existing database: record pending migrations as applied without running them, once the objects they create are found')
+      .option('--to <name>', 'record up to and including this migration (default: every pending one)')
+      .option('--lock-timeout <duration>', 'give up waiting for another run\'s migration lock after this long (default: timeouts.lock, 10s; 0: wait)')
+      .addHelpText('after', `
+Examples:
+  $ todo-db migrate baseline                 a database made by create_all, Alembic or a dump
+  $ todo-db migrate baseline --to 1764000000002_create-todos && todo-db migrate up
+
+Checks that the tables, indexes, functions, triggers, types, constraints and columns each Up
+section creates exist (names, not definitions); if any is missing it lists them, records
+nothing and exits 1.`),
+  ).action(action(lazy('migrate', 'baseline')))
   migrate
     .command('create')
     .description('create a new timestamped SQL migration with Up and Down sections')
@@ -193,6 +209,7 @@ Examples:
     .addHelpText('after', `
 Examples:
   $ todo-db migrate create add-tags
+  $ todo-db migrate baseline          adopt a database made by create_all, Alembic or a dump
   $ todo-db migrate create index-todos-due --no-transaction`)
     .action(action(lazy('migrate', 'create')))
 

@@ -2,6 +2,7 @@
 import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { ExitCode } from '../errors.js'
+import { baseline as baselineMigrations } from '../migrate/baseline.js'
 import { createMigration } from '../migrate/create.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
 import { driftError, parseSelection } from '../migrate/plan.js'
@@ -79,5 +80,14 @@ export async function status(ctx: Context, opts: StatusFlags): Promise<number> {
 export async function create(ctx: Context, opts: CreateFlags, args: string[]): Promise<number> {
   const path = await createMigration(createDirOf(ctx, opts), args[0], { transaction: opts.transaction })
   ctx.out.result({ ok: true, path }, `created ${path}`)
+  return ExitCode.OK
+}
+
+export async function baseline(ctx: Context, opts: ConnectingFlags & { to?: string }): Promise<number> {
+  ctx.useTimeoutFlag(opts.timeout)
+  const r = await baselineMigrations(ctx, migrateSettings(ctx, opts), opts.to)
+  ctx.out.result({ ok: true, ...r }, () => r.baselined.length
+    ? r.baselined.map((b) => `recorded ${b.name} as applied (${b.objects.length} object${b.objects.length === 1 ? '' : 's'} found)`).join('\n')
+    : 'nothing to baseline: no pending migrations')
   return ExitCode.OK
 }

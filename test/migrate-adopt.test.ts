@@ -1,0 +1,83 @@
+// Adopting and repairing: baseline (a database made without todo-db), accept (an edited file,
+// after review), redo (down then up of the last N).
+import { describe, expect, it } from 'vitest'
+import { psql } from './helpers/db.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './helpers/migrate.js'
+
+/** A database with the app's schema but no migration history, as create_all or a restored dump leaves it. */
+async function adoptedDb(): Promise<string> {
+  const db = freshDb('adopt')
+  expect((await migrate(db, ['up'])).code).toBe(0)
+  psql('drop table pgmigrations', db)
+  return db
+}
+
+describe('migrate baseline', () => {
+  it('records every pending migration as applied, with its checksum, once what they create is found; then up has nothing to do', async () => {
+    const db = await adoptedDb()
+    const r = await migrate(db, ['baseline', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.baselined.map((b: { name: string }) => b.name)).toEqual(SCHEMA_NAMES)
+    // 0003 drops an index 0002 created: it is not looked for.
+    const todos = doc.baselined.find((b: { name: string }) => b.name === '1764000000002_create-todos')
+    expect(todos.objects).toEqual(expect.arrayContaining([{ kind: 'table', name: 'todos' }, { kind: 'trigger', name: 'todos_set_updated_at on todos' }]))
+    expect(todos.objects).not.toContainEqual({ kind: 'index', name: 'todos_user_category_idx' })
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    expect(journal(db).every((j) => j.checksum)).toBe(true)
+    const up = await migrate(db, ['up'])
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.stdout).toMatch(/nothing to apply/)
+    expect((await migrate(db, ['status'])).code).toBe(0)
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('refuses (exit 1) naming what is missing and records nothing', async () => {
+    const db = await adoptedDb()
+    psql('drop index todos_user_status_idx; alter table users drop constraint users_email_length', db)
+    const r = await migrate(db, ['baseline', '--json'])
+    expect(r.code, r.stderr).toBe(1)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.error.code).toBe('BASELINE_MISMATCH')
+    expect(doc.error.missing).toEqual([
+      { migration: '1764000000002_create-todos', kind: 'index', name: 'todos_user_status_idx' },
+      { migration: '1764000000003_app-schema-fixes', kind: 'constraint', name: 'users_email_length on users' },
+    ])
+    expect(r.stderr).toMatch(/index todos_user_status_idx \(1764000000002_create-todos\)/)
+    expect(r.stderr).toMatch(/nothing was recorded/)
+    expect(journal(db)).toEqual([])
+
+  })
+
+  it('--to records only up to that migration, for a database made at an older version; up applies the rest', async () => {
+    const db = freshDb('adopt')
+    expect((await migrate(db, ['up', '--to', '1764000000001_create-categories'])).code).toBe(0)
+    psql('drop table pgmigrations', db)
+    const to = await migrate(db, ['baseline', '--to', '1764000000001_create-categories'])
+    expect(to.code, to.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES.slice(0, 2))
+    const up = await migrate(db, ['up'])
+    expect(up.code, up.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+  })
+
+  it('refuses an empty database: nothing the first migration creates is there', async () => {
+    const db = freshDb('adopt')
+    const r = await migrate(db, ['baseline'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/baseline refused: .*table users \(1764000000000_create-users\)/)
+    expect(journal(db)).toEqual([])
+  })
+
+  it('checks columns and constraints added by ALTER TABLE in a project migration', async () => {
+    const dir = migrationsDir({ '1764000000010_tags.sql': sqlFile('alter table todos add column tag text;\nalter table todos add constraint todos_tag_len check (char_length(tag) < 50);', 'alter table todos drop column tag;') })
+    const db = await adoptedDb()
+    const r = await migrate(db, ['baseline'], { dir })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/column tag on todos \(1764000000010_tags\), constraint todos_tag_len on todos/)
+    psql('alter table todos add column tag text, add constraint todos_tag_len check (char_length(tag) < 50)', db)
+    const ok = await migrate(db, ['baseline'], { dir })
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, '1764000000010_tags'])
+  })
+})
