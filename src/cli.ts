@@ -127,6 +127,7 @@ Examples:
   $ todo-db migrate status --exit-code  exit 5 when migrations are pending (gate a deploy in CI)
   $ todo-db migrate create add-tags
   $ todo-db migrate baseline          adopt a database made by create_all, Alembic or a dump
+  $ todo-db migrate accept NAME       after review, accept an applied file's edit (ends drift)
 
 Each file runs in its own transaction (--single-transaction: the whole run in one, so a failure
 or Ctrl-C leaves the database as it was); a file with the line "-- todo-db:no-transaction"
@@ -200,6 +201,21 @@ Checks that the tables, indexes, functions, triggers, types, constraints and col
 section creates exist (names, not definitions); if any is missing it lists them, records
 nothing and exits 1.`),
   ).action(action(lazy('migrate', 'baseline')))
+  migrationOptions(
+    migrate
+      .command('accept')
+      .description('after review, record an applied migration\'s edited file as it is now (ends its drift); runs no SQL')
+      .argument('<name>', 'the migration, as migrate status names it (or its file name)')
+      .option('--lock-timeout <duration>', 'give up waiting for another run\'s migration lock after this long (default: timeouts.lock, 10s; 0: wait)')
+      .addHelpText('after', `
+Examples:
+  $ todo-db migrate status                          exit 4: drift: 1764000000002_create-todos was edited ...
+  $ git diff HEAD~1 -- migrations/1764000000002_create-todos.sql    review what changed
+  $ todo-db migrate accept 1764000000002_create-todos
+
+The database keeps what the file did when it was applied: accept only an edit that changes
+nothing there (a comment, formatting), or one you also made in the database yourself.`),
+  ).action(action(lazy('migrate', 'accept')))
   migrate
     .command('create')
     .description('create a new timestamped SQL migration with Up and Down sections')

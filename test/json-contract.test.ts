@@ -16,7 +16,7 @@ afterAll(() => dropDatabase(db))
 describe('the published schemas', () => {
   it('exist for every command, ship with the package and are documented', () => {
     const files = readdirSync(SCHEMAS).sort()
-    expect(files).toEqual(['error', 'health', 'init', 'migrate-baseline', 'migrate-create', 'migrate-down', 'migrate-status', 'migrate-up', 'provision-list', 'provision', 'seed']
+    expect(files).toEqual(['error', 'health', 'init', 'migrate-accept', 'migrate-baseline', 'migrate-create', 'migrate-down', 'migrate-status', 'migrate-up', 'provision-list', 'provision', 'seed']
       .map((n) => `${n}.schema.json`).sort())
     const pkg = JSON.parse(readFileSync(join(SCHEMAS, '../package.json'), 'utf8'))
     expect(pkg.files).toContain('schemas')

@@ -1,5 +1,8 @@
 // Adopting and repairing: baseline (a database made without todo-db), accept (an edited file,
 // after review), redo (down then up of the last N).
+import { createHash } from 'node:crypto'
+import { appendFileSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { psql } from './helpers/db.js'
 import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './helpers/migrate.js'
@@ -79,5 +82,55 @@ describe('migrate baseline', () => {
     const ok = await migrate(db, ['baseline'], { dir })
     expect(ok.code, ok.stderr).toBe(0)
     expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, '1764000000010_tags'])
+  })
+})
+
+describe('drift: what changed, and migrate accept', () => {
+  it('status names the edited file and the way to accept it; accept re-records its checksum, never on its own', async () => {
+    const dir = migrationsDir()
+    const db = freshDb('accept')
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    const name = SCHEMA_NAMES[1]
+    const file = join(dir, `${name}.sql`)
+    appendFileSync(file, '\n-- reviewed: the categories colour is optional\n')
+    const before = journal(db).find((j) => j.name === name)!.checksum
+
+    const status = await migrate(db, ['status'], { dir })
+    expect(status.code).toBe(4)
+    expect(status.stderr).toContain(`${name} was edited after it was applied (`)
+    expect(status.stderr).toContain(`${name}.sql)`)
+    expect(status.stderr).toContain(`todo-db migrate accept ${name}`)
+    // up still refuses: nothing accepts an edit but accept.
+    expect((await migrate(db, ['up'], { dir })).code).toBe(4)
+    expect(journal(db).find((j) => j.name === name)!.checksum).toBe(before)
+
+    const r = await migrate(db, ['accept', name, '--json'], { dir })
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    const now = createHash('sha256').update(readFileSync(file)).digest('hex')
+    expect(doc).toMatchObject({ ok: true, name, accepted: true, previous: before, checksum: now })
+    expect(journal(db).find((j) => j.name === name)!.checksum).toBe(now)
+    expect((await migrate(db, ['status', '--exit-code'], { dir })).code).toBe(0)
+
+    const again = await migrate(db, ['accept', `${name}.sql`], { dir })
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/already matches .*nothing to accept/)
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('accept refuses (exit 3) a migration that is unknown, pending, or whose file is gone', async () => {
+    const dir = migrationsDir()
+    const db = freshDb('accept')
+    expect((await migrate(db, ['up', '1'], { dir })).code).toBe(0)
+    const unknown = await migrate(db, ['accept', 'nope'], { dir })
+    expect(unknown.code).toBe(3)
+    expect(unknown.stderr).toMatch(/unknown migration "nope"/)
+    const pending = await migrate(db, ['accept', SCHEMA_NAMES[2]], { dir })
+    expect(pending.code).toBe(3)
+    expect(pending.stderr).toMatch(/is not applied/)
+    rmSync(join(dir, `${SCHEMA_NAMES[0]}.sql`))
+    const gone = await migrate(db, ['accept', SCHEMA_NAMES[0], '--json'], { dir })
+    expect(gone.code).toBe(3)
+    expect(JSON.parse(gone.stdout).error.code).toBe('MIGRATION_FILE_MISSING')
   })
 })

@@ -2,6 +2,7 @@
 import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { ExitCode } from '../errors.js'
+import { acceptMigration } from '../migrate/accept.js'
 import { baseline as baselineMigrations } from '../migrate/baseline.js'
 import { createMigration } from '../migrate/create.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
@@ -73,6 +74,8 @@ export async function status(ctx: Context, opts: StatusFlags): Promise<number> {
   const error = failure && { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) }
   ctx.out.result({ ok: !failure, ...r, ...(error ? { error } : {}) }, () => formatStatus(r, ctx.out.color))
   for (const d of r.drift) ctx.out.warn(`drift: ${d.message}`)
+  // What to do about the first one, as up and down say it when they refuse.
+  if (failure?.hint) ctx.out.warn(`to fix: ${failure.hint}`)
   if (r.drift.length) return ExitCode.DRIFT
   return opts.exitCode && r.pending > 0 ? ExitCode.PENDING : ExitCode.OK
 }
@@ -89,5 +92,14 @@ export async function baseline(ctx: Context, opts: ConnectingFlags & { to?: stri
   ctx.out.result({ ok: true, ...r }, () => r.baselined.length
     ? r.baselined.map((b) => `recorded ${b.name} as applied (${b.objects.length} object${b.objects.length === 1 ? '' : 's'} found)`).join('\n')
     : 'nothing to baseline: no pending migrations')
+  return ExitCode.OK
+}
+
+export async function accept(ctx: Context, opts: ConnectingFlags, args: string[]): Promise<number> {
+  ctx.useTimeoutFlag(opts.timeout)
+  const r = await acceptMigration(ctx, migrateSettings(ctx, opts), args[0])
+  ctx.out.result({ ok: true, ...r }, () => r.accepted
+    ? `accepted ${r.file} as ${r.name} (checksum ${r.previous ? `${r.previous.slice(0, 12)}...` : 'none'} -> ${r.checksum.slice(0, 12)}...); the database was not changed`
+    : `${r.name} already matches ${r.file}: nothing to accept`)
   return ExitCode.OK
 }
