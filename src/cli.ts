@@ -128,6 +128,7 @@ Examples:
   $ todo-db migrate create add-tags
   $ todo-db migrate baseline          adopt a database made by create_all, Alembic or a dump
   $ todo-db migrate accept NAME       after review, accept an applied file's edit (ends drift)
+  $ todo-db migrate redo --yes        revert and re-apply the last migration
 
 Each file runs in its own transaction (--single-transaction: the whole run in one, so a failure
 or Ctrl-C leaves the database as it was); a file with the line "-- todo-db:no-transaction"
@@ -216,6 +217,22 @@ Examples:
 The database keeps what the file did when it was applied: accept only an edit that changes
 nothing there (a comment, formatting), or one you also made in the database yourself.`),
   ).action(action(lazy('migrate', 'accept')))
+  migrationOptions(
+    migrate
+      .command('redo')
+      .description('revert the last migration(s) and apply them again, in one transaction (asks first)')
+      .argument('[count]', 'redo the last this many (default: 1)')
+      .option('--lock-timeout <duration>', 'give up waiting for a table lock, or for another run\'s migration lock, after this long (default: timeouts.lock, 10s; 0: wait)')
+      .option('-y, --yes', 'go ahead without asking: needed without a terminal and with --json')
+      .addHelpText('after', `
+Examples:
+  $ todo-db migrate redo              revert and re-apply the last migration (asks first)
+  $ todo-db migrate redo 2 --yes      the last two, without asking
+
+What the reverted migrations made is dropped, rows included, and made again empty. Down and up
+run in one transaction under the migration lock: a failure or Ctrl-C leaves the database as it
+was. Not for no-transaction files (use down, then up).`),
+  ).action(action(lazy('migrate', 'redo')))
   migrate
     .command('create')
     .description('create a new timestamped SQL migration with Up and Down sections')

@@ -134,3 +134,47 @@ describe('drift: what changed, and migrate accept', () => {
     expect(JSON.parse(gone.stdout).error.code).toBe('MIGRATION_FILE_MISSING')
   })
 })
+
+describe('migrate redo', () => {
+  const TAGS = '1764000000010_tags'
+  const tags = sqlFile('create table tags (id int primary key);\ninsert into tags select id from tag_seed;', 'drop table tags;')
+  const ids = (db: string) => psql('select string_agg(id::text, \',\' order by id) from tags', db)
+
+  it('reverts and re-applies the last N under one lock, asking first (exit 3 without --yes and no terminal)', async () => {
+    const dir = migrationsDir({ [`${TAGS}.sql`]: tags })
+    const db = freshDb('redo')
+    psql('create table tag_seed (id int); insert into tag_seed values (1), (2)', db)
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    psql('insert into tags values (99)', db)
+
+    const asked = await migrate(db, ['redo', '--json'], { dir })
+    expect(asked.code).toBe(3)
+    expect(JSON.parse(asked.stdout).error).toMatchObject({ code: 'CONFIRMATION_REQUIRED', destroys: [TAGS] })
+    expect(ids(db)).toBe('1,2,99')
+
+    const r = await migrate(db, ['redo', '2', '--yes', '--json'], { dir })
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.reverted.map((m: { name: string }) => m.name)).toEqual([TAGS, SCHEMA_NAMES[3]])
+    expect(doc.applied.map((m: { name: string }) => m.name)).toEqual([SCHEMA_NAMES[3], TAGS])
+    // The row the app wrote went with the table: down then up really ran.
+    expect(ids(db)).toBe('1,2')
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, TAGS])
+    expect(journal(db).every((j) => j.checksum)).toBe(true)
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('a failure in the up half takes the down half back too: the database is as before (exit 1)', async () => {
+    const dir = migrationsDir({ [`${TAGS}.sql`]: tags })
+    const db = freshDb('redo')
+    psql('create table tag_seed (id int); insert into tag_seed values (1)', db)
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    psql('insert into tags values (99); insert into tag_seed values (1)', db)
+    const r = await migrate(db, ['redo', '--yes'], { dir })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/tags_pkey|duplicate key/)
+    expect(ids(db)).toBe('1,99')
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, TAGS])
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+})

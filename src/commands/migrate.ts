@@ -5,8 +5,9 @@ import { ExitCode } from '../errors.js'
 import { acceptMigration } from '../migrate/accept.js'
 import { baseline as baselineMigrations } from '../migrate/baseline.js'
 import { createMigration } from '../migrate/create.js'
+import { redoMigrations } from '../migrate/redo.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
-import { driftError, parseSelection } from '../migrate/plan.js'
+import { driftError, parseCount, parseSelection } from '../migrate/plan.js'
 import { dryRun, runMigrations, type Direction } from '../migrate/run.js'
 import { createDirOf, migrateSettings, type MigrateFlags } from '../migrate/settings.js'
 import { migrationStatus } from '../migrate/status.js'
@@ -101,5 +102,20 @@ export async function accept(ctx: Context, opts: ConnectingFlags, args: string[]
   ctx.out.result({ ok: true, ...r }, () => r.accepted
     ? `accepted ${r.file} as ${r.name} (checksum ${r.previous ? `${r.previous.slice(0, 12)}...` : 'none'} -> ${r.checksum.slice(0, 12)}...); the database was not changed`
     : `${r.name} already matches ${r.file}: nothing to accept`)
+  return ExitCode.OK
+}
+
+/**
+ * redo reverts before it re-applies: the rows in what it reverts are gone. Unlike `down` of one,
+ * it always asks (or needs --yes): its name does not say that it drops anything.
+ */
+export async function redo(ctx: Context, opts: ConnectingFlags & { yes?: boolean }, args: string[]): Promise<number> {
+  ctx.useTimeoutFlag(opts.timeout)
+  const count = parseCount(args[0]) ?? 1
+  const r = await redoMigrations(ctx, migrateSettings(ctx, opts), count, (names) =>
+    confirmDestruction(ctx, { doing: `migrate redo reverts (dropping what ${names.length === 1 ? 'it' : 'they'} made, data included) and re-applies`, items: names, yes: opts.yes }))
+  ctx.out.result({ ok: true, ...r }, () => r.reverted.length
+    ? [...r.reverted.map((m) => `reverted ${m.name} (${m.ms} ms)`), ...r.applied.map((m) => `applied ${m.name} (${m.ms} ms)`)].join('\n')
+    : 'nothing to redo: no migration is applied')
   return ExitCode.OK
 }
