@@ -1,16 +1,13 @@
 // One place for error kinds, exit codes and redaction. Only src/cli.ts calls process.exit.
+// What a thrown driver or network error means (transient? lost? which kind?) is decided in
+// src/classify.ts, which turns it into one of these.
 
 export const ExitCode = {
   OK: 0,
-  /** The server (or the Neon API) answered and refused, or a migration/statement failed. */
   FAILED: 1,
-  /** No answer within the deadline: host down, blackholed, unreachable. */
   NO_RESPONSE: 2,
-  /** Bad input: flags, URL, missing DATABASE_URL, unknown migration. */
   BAD_INPUT: 3,
-  /** Applied migrations differ from the files on disk. */
   DRIFT: 4,
-  /** `migrate status --exit-code`: migrations are pending (dbmate's flag of the same name). */
   PENDING: 5,
   SIGINT: 130,
   SIGTERM: 143,
@@ -18,8 +15,33 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
+/**
+ * Every error code we give (`code` in --json, stable for scripts). A driver's own codes (SQLSTATE,
+ * ECONNRESET) are kept apart, in `sqlState` or the cause. Grouped by where they come from.
+ */
+export type ErrorCode =
+  // anywhere
+  | 'BAD_INPUT' | 'USAGE' | 'EMPTY_VALUE' | 'FAILED' | 'INTERNAL' | 'INTERRUPTED' | 'NO_RESPONSE'
+  // config, URLs, env files
+  | 'NO_DATABASE_URL' | 'POOLED_URL' | 'ENV_FILE_NOT_A_FILE'
+  // the database (classify.ts)
+  | 'AUTH_FAILED' | 'DATABASE_NOT_FOUND' | 'TOO_MANY_CONNECTIONS' | 'SERVER_STARTING' | 'LOCK_TIMEOUT' | 'CANCELED'
+  | 'HOST_NOT_FOUND' | 'SSL_REFUSED' | 'SSL_ERROR' | 'STALLED' | 'DB_ERROR'
+  // migrate
+  | 'MIGRATION_FAILED' | 'DRIFT' | 'UNKNOWN_MIGRATION' | 'IRREVERSIBLE' | 'NO_MIGRATIONS_DIR' | 'BAD_ENCODING'
+  | 'BAD_MIGRATION_NAME' | 'DUPLICATE_MIGRATION' | 'TRANSACTION_CONTROL' | 'BAD_TABLE_NAME' | 'BAD_NAME'
+  // seed
+  | 'NOT_MIGRATED' | 'SEED_BUSY' | 'SEED_DATA_LOSS' | 'RESET_NEEDS_CASCADE' | 'BAD_COUNT'
+  // provision: the Neon API
+  | 'NO_API_KEY' | 'BAD_API_HOST' | 'API_UNREACHABLE' | 'API_UNCERTAIN' | 'API_AUTH' | 'API_NOT_FOUND' | 'API_REFUSED'
+  | 'API_BAD_ANSWER' | 'DEADLINE' | 'ORG_REQUIRED' | 'AMBIGUOUS_PROJECT' | 'PROJECT_NOT_FOUND' | 'PARENT_NOT_FOUND'
+  | 'NO_DEFAULT_BRANCH' | 'DEFAULT_BRANCH' | 'BRANCH_HAS_CHILDREN' | 'OPERATION_FAILED' | 'GITHUB_OUTPUT'
+  // provision: the local server
+  | 'LOCAL_BUSY' | 'LOCAL_INIT_FAILED' | 'LOCAL_NO_BINARIES' | 'LOCAL_START_FAILED' | 'LOCAL_STATE_MISSING'
+  | 'LOCAL_STOP_FAILED' | 'NO_POSTGRES_USER'
+
 export interface ErrorDetails {
-  code: string
+  code: ErrorCode
   exitCode: ExitCodeValue
   hint?: string
   sqlState?: string
@@ -29,7 +51,7 @@ export interface ErrorDetails {
 }
 
 export class TodoDbError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly exitCode: ExitCodeValue
   readonly hint?: string
   readonly sqlState?: string
@@ -56,7 +78,7 @@ export class TodoDbError extends Error {
   }
 }
 
-export const badInput = (message: string, hint?: string, code = 'BAD_INPUT') =>
+export const badInput = (message: string, hint?: string, code: ErrorCode = 'BAD_INPUT') =>
   new TodoDbError(message, { code, exitCode: ExitCode.BAD_INPUT, hint })
 
 export const failed = (message: string, details: Partial<ErrorDetails> = {}) =>

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js'
 import { parseDuration } from '../duration.js'
+import { ExitCode } from '../errors.js'
 import { resolveSeedOptions, type SeedFlags } from '../seed/options.js'
 import { startProgress } from '../seed/progress.js'
 import { seedDatabase, type SeedResult, type TableChanges } from '../seed/seed.js'
@@ -29,7 +30,7 @@ export async function run(ctx: Context, flags: SeedFlags & { timeout?: string })
   ctx.out.result({ ok: true, ...result }, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
     `(seed ${options.seed}, day ${result.today}${options.reset ? ', after reset' : ''}${emptiedToo(result)}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s; ` +
     Object.entries(result.changes).map(([table, c]) => `${table}: ${describe(c)}`).join('; '))
-  return 0
+  return ExitCode.OK
 }
 
 /** Tables --reset --cascade emptied besides the seed's. */
