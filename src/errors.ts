@@ -1,4 +1,4 @@
-// One place for error kinds, exit codes and redaction. Only src/cli.ts calls process.exit.
+// One place for error kinds, exit codes and redaction. Only src/main.ts calls process.exit.
 // What a thrown driver or network error means (transient? lost? which kind?) is decided in
 // src/classify.ts, which turns it into one of these.
 
@@ -14,6 +14,108 @@ export const ExitCode = {
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+/** The commands whose help lists their exit codes. */
+export type ExitCodeCommand = 'health' | 'migrate' | 'seed' | 'provision'
+
+export interface ExitCodeRow {
+  codes: readonly ExitCodeValue[]
+  /** What the code means for every command (the root help and the README); `code spans` in Markdown. */
+  meaning: string
+  /** The commands that can exit so, with what it means for each when it says more than `meaning` (true: `meaning`). */
+  commands: Partial<Record<ExitCodeCommand, string | true>>
+}
+
+/**
+ * THE exit-code table: the help of each command renders its rows (exitCodesHelp), and the README's
+ * table is generated from it (exitCodesMarkdown; test/exit-codes.test.ts fails when they differ).
+ * A lost connection is "no response" (2) wherever it happens: the server did not answer what we sent.
+ */
+export const EXIT_CODES: readonly ExitCodeRow[] = [
+  {
+    codes: [ExitCode.OK],
+    meaning: 'done; for `health`, accepting connections',
+    commands: { health: 'accepting connections', migrate: 'done', seed: 'seeded', provision: 'done' },
+  },
+  {
+    codes: [ExitCode.FAILED],
+    meaning: 'the server or the Neon API answered and refused (wrong password, no such database), or a migration/statement failed',
+    commands: {
+      health: 'rejected: wrong password, no such database or role, too many connections, starting up',
+      migrate: 'a migration or database error, or the migration lock not free within the lock timeout',
+      seed: 'refused or failed: schema not migrated (run `todo-db migrate up`), app rows depend on seed rows this run would delete ' +
+        '(`--accept-data-loss`), `--reset` when other tables refer to users (`--cascade`), a constraint, a lock timeout, another seed running',
+      provision: 'the Neon API refused (bad key, quota, conflict: its message is shown), or the local server failed',
+    },
+  },
+  {
+    codes: [ExitCode.NO_RESPONSE],
+    meaning: 'no answer: server or API unreachable within the deadline, or the connection was lost (what was not committed is rolled back)',
+    commands: {
+      health: 'no answer within `--timeout`',
+      migrate: 'no answer from the server, or the connection was lost (the server rolls back the running migration)',
+      seed: 'no answer from the server, or the connection was lost (nothing was changed)',
+      provision: 'the Neon API unreachable, or not done within `--timeout`',
+    },
+  },
+  {
+    codes: [ExitCode.BAD_INPUT],
+    meaning: 'bad input: unknown command or flag, malformed URL, `DATABASE_URL` / `NEON_API_KEY` missing, unknown migration',
+    commands: {
+      health: 'bad input: malformed URL, bad `--timeout`, `DATABASE_URL` not set',
+      migrate: 'bad input: count, `--to`, pooled-only URL',
+      seed: 'bad input: flags, config, database URL',
+      provision: 'bad input: flags, no `NEON_API_KEY`, several organizations to choose from (`--org`)',
+    },
+  },
+  {
+    codes: [ExitCode.DRIFT],
+    meaning: 'drift: an applied migration was edited or removed',
+    commands: { migrate: true },
+  },
+  {
+    codes: [ExitCode.PENDING],
+    meaning: '`migrate status --exit-code`: migrations are pending',
+    commands: { migrate: 'migrations pending (`status --exit-code`)' },
+  },
+  {
+    codes: [ExitCode.SIGINT, ExitCode.SIGTERM],
+    meaning: 'interrupted by SIGINT / SIGTERM; the database is left as it was',
+    commands: { health: true, migrate: true, seed: true, provision: true },
+  },
+]
+
+const plain = (text: string) => text.replace(/`/g, '')
+
+/** `text` after `head`, hard-wrapped at `width`, continuation lines indented to where it starts. */
+function wrap(head: string, text: string, width = 100): string {
+  const indent = ' '.repeat(head.length)
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && (lines.length ? indent : head).length + line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  return [...lines, line].map((l, i) => (i ? indent : head) + l).join('\n')
+}
+
+/** The "Exit codes:" block of a command's help (of the root's, without a command). */
+export function exitCodesHelp(command?: ExitCodeCommand, title = 'Exit codes:'): string {
+  const rows = EXIT_CODES.flatMap((row) => {
+    const own = command ? row.commands[command] : true
+    if (!own) return []
+    return [{ label: row.codes.join('/'), meaning: plain(own === true ? row.meaning : own) }]
+  })
+  const width = Math.max(...rows.map((r) => r.label.length)) + 2
+  return [title, ...rows.map((r) => wrap(`  ${r.label.padEnd(width)}`, r.meaning))].join('\n')
+}
+
+/** The README's table. */
+export function exitCodesMarkdown(): string {
+  return ['| code | meaning |', '| --- | --- |', ...EXIT_CODES.map((r) => `| ${r.codes.join(' / ')} | ${r.meaning} |`)].join('\n')
+}
 
 /**
  * Every error code we give (`code` in --json, stable for scripts). A driver's own codes (SQLSTATE,
