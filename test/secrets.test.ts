@@ -1,7 +1,7 @@
 // No password or API key in any output: every runCli() call in the suite already fails on a
 // registered secret; here every command is driven through its success, failure and --verbose
 // paths with a password full of URL-special characters.
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, createDatabase, dropDatabase, psql } from './helpers/db.js'
@@ -89,6 +89,14 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
   })
   afterAll(() => psql(`drop role if exists ${role2}`))
 
+  // A project folder: `migrate create` there gets as far as reading the name it was given (where
+  // init never ran it stops earlier, before it would echo anything).
+  const project = () => {
+    const dir = tempDir()
+    mkdirSync(join(dir, 'migrations'))
+    return dir
+  }
+
   const clean = (r: { stdout: string; stderr: string }, what: string, json: boolean) => {
     const all = r.stdout + r.stderr
     for (const s of [pw, unregistered, slashless]) expect(leakedSecret(all), what).toBeUndefined()
@@ -113,6 +121,7 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
 
   it('a known secret echoed in another argument, raw, partly encoded or JSON-escaped', async () => {
     const env = { DATABASE_URL: good() }
+    const cwd = project()
     const runs = [
       ['seed', '--users', pw],
       ['seed', '--users', pythonQuoted],
@@ -121,7 +130,7 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
     ]
     for (const args of runs) {
       for (const json of [false, true]) {
-        const r = await runCli([...args, ...(json ? ['--json'] : [])], { env })
+        const r = await runCli([...args, ...(json ? ['--json'] : [])], { env, cwd })
         expect(r.code, args.join(' ')).toBe(3)
         clean(r, `${args.join(' ')} json=${json}`, json)
       }
@@ -147,7 +156,7 @@ describe('every spelling of a secret, and anything shaped like user:password@hos
       ['health', '--database-url', `postgres:${slashless}@host/db`],
       ['health', '--database-url', `postgres//u:${slashless}@host/db`],
     ]
-    const cwd = tempDir()
+    const cwd = project()
     for (const args of runs) {
       for (const json of [false, true]) {
         const r = await runCli([...args, ...(json ? ['--json'] : [])], { cwd })
