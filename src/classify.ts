@@ -8,7 +8,7 @@
 // - timed out: no answer in time (while connecting, or the kernel gave up on a silent peer).
 // While connecting to the database, all three are retried until the deadline; after it, lost and
 // timed out mean the session is gone. Each ends, if it ends the command, as "no response" (exit 2).
-import { ExitCode, TodoDbError, noResponse, redact, type ErrorCode } from './errors.js'
+import { ExitCode, TodoDbError, interrupted, noResponse, redact, type ErrorCode } from './errors.js'
 import type { DbTarget } from './db/url.js'
 
 export type NetworkFailure = 'not-sent' | 'lost' | 'timed-out'
@@ -98,7 +98,7 @@ export function classifyError(e: unknown, t?: DbTarget): TodoDbError {
   const code = err.code ?? ''
   const where = t ? `${t.host}:${t.port}` : 'the server'
   if (code === 'INTERRUPTED') {
-    return new TodoDbError(`interrupted while connecting to ${where}: nothing was changed`, { code: 'INTERRUPTED', exitCode: ExitCode.SIGINT })
+    return interrupted('SIGINT', undefined, `interrupted while connecting to ${where}: nothing was changed`)
   }
   const msg = redact(err.message ?? String(e))
   const refused = (kind: ErrorCode, message: string, hint?: string) =>

@@ -186,12 +186,12 @@ export const badInput = (message: string, hint?: string, code: ErrorCode = 'BAD_
 export const failed = (message: string, details: Partial<ErrorDetails> = {}) =>
   new TodoDbError(message, { code: 'FAILED', exitCode: ExitCode.FAILED, ...details })
 
-/** Stopped by SIGINT or SIGTERM (the abort reason of ctx.signal): exit 130 or 143. */
-export const interrupted = (reason: unknown, detail?: string) =>
-  new TodoDbError(detail ? `interrupted: ${detail}` : 'interrupted', {
-    code: 'INTERRUPTED',
-    exitCode: reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT,
-  })
+/** The exit code of a signal (the abort reason of ctx.signal): 143 for SIGTERM, else 130. */
+export const signalExitCode = (reason: unknown): ExitCodeValue => (reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT)
+
+/** Stopped by SIGINT or SIGTERM: exit 130 or 143. `message` replaces the usual "interrupted: detail". */
+export const interrupted = (reason: unknown, detail?: string, message?: string) =>
+  new TodoDbError(message ?? (detail ? `interrupted: ${detail}` : 'interrupted'), { code: 'INTERRUPTED', exitCode: signalExitCode(reason) })
 
 export const noResponse = (message: string, details: Partial<ErrorDetails> = {}) =>
   new TodoDbError(message, { code: 'NO_RESPONSE', exitCode: ExitCode.NO_RESPONSE, ...details })

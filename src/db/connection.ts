@@ -7,7 +7,7 @@ import tls from 'node:tls'
 import postgres from 'postgres'
 import { Deadline, backoff, sleep } from '../duration.js'
 import { classifyError, isNeonWaking, isTransient } from '../classify.js'
-import { ExitCode, TodoDbError, badInput, noResponse } from '../errors.js'
+import { ExitCode, TodoDbError, badInput, interrupted, noResponse } from '../errors.js'
 import type { Output, Spinner } from '../output.js'
 import { socketFactory, type SocketState, type StallVerdict, type StallWatch, type TlsChoice } from './socket.js'
 import type { DbTarget } from './url.js'
@@ -150,9 +150,7 @@ function closedUnder(error: TodoDbError): TodoDbError {
   return Object.assign(error, { cause: Object.assign(new Error('connection destroyed'), { code: 'CONNECTION_DESTROYED' }) })
 }
 
-function interruptedError(reason: unknown, message: string): TodoDbError {
-  return new TodoDbError(message, { code: 'INTERRUPTED', exitCode: reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT })
-}
+const interruptedError = (reason: unknown, message: string) => interrupted(reason, undefined, message)
 
 /** The stall watchdog's questions, answered over a new, short-lived connection (see socket.ts). */
 function stallWatch(t: DbTarget, stallMs: number): StallWatch {
