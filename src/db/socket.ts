@@ -126,7 +126,8 @@ export function socketFactory(t: DbTarget, tlsChoice: TlsChoice, deadline: Deadl
  * table, or the foreign-key checks at the end of a COPY, send nothing for minutes.
  *
  * So: "progress" is any byte read, or any write handed on to the kernel. When the server owes us
- * an answer (we wrote after we last read, or our writes are stuck) and nothing has moved for
+ * an answer (fewer ReadyForQuery read than requests written that each end in one: the start-up
+ * message, a simple Query, a Sync; or our writes are stuck) and nothing has moved for
  * stallMs, we do not guess: we ask the server over a NEW connection what the backend behind this
  * socket is doing (pg_stat_activity). Running our statement: wait on, and ask again a period later.
  * Waiting for us, gone, or the server unreachable over a new connection too: the link is dead, so
@@ -140,15 +141,53 @@ function isCancelRequest(chunk: unknown): boolean {
   return Buffer.isBuffer(chunk) && chunk.length === 16 && chunk.readInt32BE(4) === CANCEL_REQUEST_CODE
 }
 
+/**
+ * Reads a stream of protocol messages chunk by chunk and calls onMessage with each one's type
+ * byte (0 for the untyped start-up message that opens the client's side).
+ */
+function messageTypes(onMessage: (type: number) => void, untypedFirst: boolean): (chunk: Buffer) => void {
+  let untyped = untypedFirst
+  let header = Buffer.alloc(0) // a header split across chunks
+  let rest = 0 // bytes of the current message still to come
+  return (chunk) => {
+    for (let i = 0; i < chunk.length; ) {
+      if (rest > 0) {
+        const n = Math.min(rest, chunk.length - i)
+        rest -= n
+        i += n
+        continue
+      }
+      const size = untyped ? 4 : 5
+      const take = Math.min(size - header.length, chunk.length - i)
+      header = Buffer.concat([header, chunk.subarray(i, i + take)])
+      i += take
+      if (header.length < size) return
+      onMessage(untyped ? 0 : header[0])
+      rest = header.readInt32BE(size - 4) - 4
+      header = Buffer.alloc(0)
+      untyped = false
+    }
+  }
+}
+
+const READY_FOR_QUERY = 0x5a // Z
+// Each of these is answered by exactly one ReadyForQuery: start-up (0), Query (Q), Sync (S).
+const ANSWERED_BY_READY = new Set([0, 0x51, 0x53])
+
 function watchProgress(s: net.Socket, watch: StallWatch, state: SocketState): void {
-  // Order of the last read and the last write (a counter: both often fall in the same millisecond).
-  let events = 0
-  let lastRead = 0
-  let lastWrite = 0
+  // A count of answers owed, not "we wrote after we last read": with pipelined statements the
+  // server answers the first and is still owing the rest while it runs the next one.
+  let requests = 0
+  let answers = 0
   let lastProgress = Date.now()
   let probing = false
   let reading = false
-  const onData = () => ((lastRead = ++events), (lastProgress = Date.now()))
+  const written = messageTypes((type) => void (ANSWERED_BY_READY.has(type) && requests++), true)
+  const read = messageTypes((type) => void (type === READY_FOR_QUERY && answers++), false)
+  const onData = (chunk: Buffer) => {
+    lastProgress = Date.now()
+    read(chunk)
+  }
   const write = s.write
   // postgres.js adds its 'data' listener before its first write: ours comes after, so the stream
   // is never put in flowing mode before postgres.js listens.
@@ -164,8 +203,8 @@ function watchProgress(s: net.Socket, watch: StallWatch, state: SocketState): vo
       reading = true
       s.on('data', onData)
     }
+    written(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'))
     const callback = (typeof encoding === 'function' ? encoding : cb) as ((err?: Error | null) => void) | undefined
-    lastWrite = ++events
     const done = (err?: Error | null) => {
       if (!err) lastProgress = Date.now()
       callback?.(err)
@@ -174,7 +213,7 @@ function watchProgress(s: net.Socket, watch: StallWatch, state: SocketState): vo
     return typeof encoding === 'function' ? call.call(this, chunk, done) : call.call(this, chunk, encoding, done)
   } as typeof s.write
   const tick = setInterval(async () => {
-    const owed = lastWrite > lastRead || s.writableLength > 0
+    const owed = requests > answers || s.writableLength > 0
     if (probing || s.destroyed || !owed || Date.now() - lastProgress < watch.stallMs) return
     probing = true
     const asked = Date.now()
