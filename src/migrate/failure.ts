@@ -2,12 +2,12 @@
 // server's message with its DETAIL (HINT as the hint), the statement when the server gives no
 // position, and what the failure left; never the whole SQL, never a stack.
 import { relative } from 'node:path'
-import { classifyError } from '../db/connection.js'
+import { classifyError, isConnectionLost } from '../classify.js'
 import { redact, TodoDbError } from '../errors.js'
 import type { DbTarget } from '../db/url.js'
 import { lineAndColumn, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { JOURNAL_SCHEMA } from './journal.js'
-import { isConnectionLost, type Piece } from './runner-client.js'
+import type { Piece } from './runner-client.js'
 import { maskStatement, shortStatement } from './statements.js'
 
 /** The string index after `n` characters (code points: PostgreSQL's unit for positions) of text. */

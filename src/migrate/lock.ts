@@ -2,7 +2,7 @@
 // `migrate` runs (deploys, CI jobs) apply each migration once. It needs a direct session:
 // through a transaction-mode pooler the lock would stay on a server connection we no longer own.
 import { backoff, sleep } from '../duration.js'
-import { TodoDbError, interrupted } from '../errors.js'
+import { ExitCode, TodoDbError, interrupted } from '../errors.js'
 import type { Queryable } from './journal.js'
 
 /**
@@ -42,7 +42,7 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
       if (wait.waitMs > 0 && waited >= wait.waitMs) {
         throw new TodoDbError(`another migration run (${who}) held the migration lock for more than ${wait.waitMs} ms`, {
           code: 'LOCK_TIMEOUT',
-          exitCode: 1,
+          exitCode: ExitCode.FAILED,
           hint: 'let it finish and retry, or raise timeouts.lock / --lock-timeout',
         })
       }

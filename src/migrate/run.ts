@@ -1,7 +1,8 @@
 // migrate up / down: pick the migrations under the lock, refuse on drift, run them, release.
 import type postgres from 'postgres'
 import type { Context } from '../context.js'
-import { classifyError, connect, isOpen, withinDeadline } from '../db/connection.js'
+import { classifyError, isConnectionLost } from '../classify.js'
+import { connect, isOpen, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { Deadline } from '../duration.js'
 import { badInput, failed, isTodoDbError } from '../errors.js'
@@ -12,7 +13,6 @@ import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
 import { readInventory } from './read.js'
 import { loadParser, refuseTransactionControl } from './statements.js'
-import { isConnectionLost } from './runner-client.js'
 import type { MigrateSettings } from './settings.js'
 
 export type Direction = 'up' | 'down'

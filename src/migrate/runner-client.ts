@@ -3,20 +3,8 @@
 // can cancel the running statements when the command is interrupted, and remembers the piece of
 // SQL that failed, and where it came from, so the error can point into the file.
 import type postgres from 'postgres'
+import { isConnectionLost } from '../classify.js'
 import { interrupted } from '../errors.js'
-
-const LOST = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'])
-
-/**
- * The session is gone: nothing more may be sent on it (postgres.js throws from a timer when a
- * reserved connection writes after its socket closed), and the server rolls back and unlocks.
- */
-export function isConnectionLost(e: unknown): boolean {
-  for (let x = e as { code?: string; cause?: unknown } | undefined; x; x = x.cause as typeof x) {
-    if (LOST.has(x.code ?? '')) return true
-  }
-  return false
-}
 
 /** What is sent for one query of node-pg-migrate (see engine.ts expand). */
 export interface Piece {
