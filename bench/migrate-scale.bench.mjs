@@ -8,7 +8,7 @@
 //
 // Goals: over 10 ms, todo-db in at most 3 s, >= 3x faster than psql -f, >= 6x faster than dbmate;
 // on loopback faster than dbmate and within 1.2x of psql -f; no-op up / status no slower than dbmate.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { spawn } from 'node:child_process'
@@ -17,7 +17,8 @@ const FILES = Number(process.env.BENCH_FILES ?? 200)
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 5)
 const RUNS_NET = Number(process.env.BENCH_RUNS_NET ?? 3)
 const RUNS_LOCAL = Number(process.env.BENCH_RUNS ?? 5)
-const DBMATE = resolve('node_modules/.bin/dbmate')
+// The Go binary itself (dev dependency @dbmate/linux-x64), else the npm wrapper that finds it.
+const DBMATE = [resolve('node_modules/@dbmate/linux-x64/bin/dbmate'), resolve('node_modules/.bin/dbmate')].find(existsSync)
 
 function run(cmd, args, env = {}) {
   return new Promise((res, rej) => {
