@@ -3,8 +3,7 @@
 // delay (forward after a pause), starting (answer as a server still starting up: 57P03),
 // and cut() to kill every live connection mid-flight. In any forwarding mode, `latencyMs` holds
 // every chunk that long in each direction (a link of 2 x latencyMs round trip), and the proxy
-// counts round trips: `turns` (the client sent after the server had answered) and the server's
-// ReadyForQuery ('Z') messages, the end of each answer (countable on unencrypted links only).
+// counts the round trips the client waited for (`turns`) and the server's ReadyForQuery messages.
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { freePort } from './cluster.js'
 
@@ -25,7 +24,11 @@ export interface FaultProxy {
   delayMs: number
   /** Held in each direction before forwarding, in order; 0: forward at once. */
   latencyMs: number
-  /** Times the client sent after the server had answered: the round trips it waited for. */
+  /**
+   * Round trips the client waited for: times it sent after the server had spoken and with every
+   * query it had sent answered (a pipelined query sent while others are in flight is no wait).
+   * On a TLS link queries cannot be told apart: every send after the server spoke counts.
+   */
   turns: number
   /** ReadyForQuery messages from the server (unencrypted links only). */
   readyForQuery: number
@@ -55,23 +58,24 @@ function later(from: Socket, to: Socket, ms: () => number): void {
 }
 
 /**
- * Counts 'Z' messages in the server's byte stream: after the one-byte answer to an SSLRequest
- * ('N'), messages are a type byte and a 4-byte length. Stops counting if the link turns to TLS.
+ * Reads one direction's byte stream as protocol messages and calls `onType` with each message's
+ * type byte. A stream starts with `untyped` length-prefixed messages (the client's SSLRequest or
+ * startup message); the server's one-byte answer to an SSLRequest is skipped. Stops at TLS.
  */
-function readyForQueryCounter(onZ: () => void): (chunk: Buffer) => void {
+function messageReader(side: 'client' | 'server', link: { tls: boolean }, onType: (type: number) => void): (chunk: Buffer) => void {
+  let untyped = side === 'client' ? 1 : 0
   let skip = 0 // bytes of the current message still to pass
   let head = Buffer.alloc(0)
-  let tls = false
   let first = true
   return (chunk) => {
-    if (tls) return
+    if (link.tls) return
     let i = 0
-    if (first) {
-      first = false
+    if (side === 'server' && first) {
       // The answer to an SSLRequest is one byte: 'S' (TLS from here on) or 'N' (plain messages follow).
-      if (chunk[0] === 0x53) return void (tls = true)
-      if (chunk[0] === 0x4e) i = 1
+      if (chunk[0] === 0x53 && chunk.length === 1) return void (link.tls = true)
+      if (chunk[0] === 0x4e && chunk.length === 1) return
     }
+    first = false
     while (i < chunk.length) {
       if (skip > 0) {
         const n = Math.min(skip, chunk.length - i)
@@ -79,12 +83,20 @@ function readyForQueryCounter(onZ: () => void): (chunk: Buffer) => void {
         i += n
         continue
       }
-      const part = chunk.subarray(i, i + 5 - head.length)
+      const size = untyped ? 8 : 5
+      const part = chunk.subarray(i, i + size - head.length)
       head = Buffer.concat([head, part])
       i += part.length
-      if (head.length < 5) continue
-      if (head[0] === 0x5a) onZ()
-      skip = head.readUInt32BE(1) - 4
+      if (head.length < size) continue
+      if (untyped) {
+        untyped--
+        const code = head.readUInt32BE(4)
+        if (code === 80877103 || code === 80877104) untyped++ // SSLRequest, GSSENCRequest: the startup follows
+        skip = head.readUInt32BE(0) - 8
+      } else {
+        onType(head[0])
+        skip = head.readUInt32BE(1) - 4
+      }
       head = Buffer.alloc(0)
     }
   }
@@ -121,15 +133,19 @@ export async function startProxy(target: { host: string; port: number }, mode: P
             upstream.on('close', () => (sockets.delete(upstream), client.destroy()))
             upstream.on('error', () => client.destroy())
             client.on('close', () => upstream.destroy())
-            let serverSpoke = true
-            const countZ = readyForQueryCounter(() => proxy.readyForQuery++)
-            client.on('data', () => {
-              if (serverSpoke) proxy.turns++
+            // Queries (Query, Sync) sent and not yet answered by a ReadyForQuery.
+            let [serverSpoke, outstanding] = [true, 0]
+            const link = { tls: false }
+            const readClient = messageReader('client', link, (t) => (t === 0x51 || t === 0x53) && outstanding++)
+            const readServer = messageReader('server', link, (t) => t === 0x5a && (proxy.readyForQuery++, (outstanding = Math.max(0, outstanding - 1))))
+            client.on('data', (chunk: Buffer) => {
+              if (serverSpoke && outstanding === 0) proxy.turns++
               serverSpoke = false
+              readClient(chunk)
             })
             upstream.on('data', (chunk: Buffer) => {
               serverSpoke = true
-              countZ(chunk)
+              readServer(chunk)
             })
             if (proxy.latencyMs) {
               later(client, upstream, () => proxy.latencyMs)
