@@ -59,7 +59,7 @@ function later(from: Socket, to: Socket, ms: () => number): void {
 
 /**
  * Reads one direction's byte stream as protocol messages and calls `onType` with each message's
- * type byte. A stream starts with `untyped` length-prefixed messages (the client's SSLRequest or
+ * type byte (0 for an untyped one). A stream starts with `untyped` length-prefixed messages (the client's SSLRequest or
  * startup message); the server's one-byte answer to an SSLRequest is skipped. Stops at TLS.
  */
 function messageReader(side: 'client' | 'server', link: { tls: boolean }, onType: (type: number) => void): (chunk: Buffer) => void {
@@ -92,6 +92,7 @@ function messageReader(side: 'client' | 'server', link: { tls: boolean }, onType
         untyped--
         const code = head.readUInt32BE(4)
         if (code === 80877103 || code === 80877104) untyped++ // SSLRequest, GSSENCRequest: the startup follows
+        onType(0)
         skip = head.readUInt32BE(0) - 8
       } else {
         onType(head[0])
@@ -133,15 +134,19 @@ export async function startProxy(target: { host: string; port: number }, mode: P
             upstream.on('close', () => (sockets.delete(upstream), client.destroy()))
             upstream.on('error', () => client.destroy())
             client.on('close', () => upstream.destroy())
-            // Queries (Query, Sync) sent and not yet answered by a ReadyForQuery.
-            let [serverSpoke, outstanding] = [true, 0]
+            // A send is a wait when it carries a message the server answers (not Terminate, 'X').
+            let [serverSpoke, outstanding, waiting] = [true, 0, false]
             const link = { tls: false }
-            const readClient = messageReader('client', link, (t) => (t === 0x51 || t === 0x53) && outstanding++)
+            const readClient = messageReader('client', link, (t) => {
+              if (waiting && t !== 0x58) [proxy.turns, waiting] = [proxy.turns + 1, false]
+              if (t === 0x51 || t === 0x53) outstanding++
+            })
             const readServer = messageReader('server', link, (t) => t === 0x5a && (proxy.readyForQuery++, (outstanding = Math.max(0, outstanding - 1))))
             client.on('data', (chunk: Buffer) => {
-              if (serverSpoke && outstanding === 0) proxy.turns++
+              waiting ||= serverSpoke && outstanding === 0
               serverSpoke = false
-              readClient(chunk)
+              if (link.tls) [proxy.turns, waiting] = [proxy.turns + (waiting ? 1 : 0), false]
+              else readClient(chunk)
             })
             upstream.on('data', (chunk: Buffer) => {
               serverSpoke = true
