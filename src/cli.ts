@@ -2,10 +2,12 @@
 // Command modules are imported only when their command runs, so `--help` stays cheap.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Command, CommanderError } from 'commander'
-import { ExitCode, badInput, redact, toTodoDbError } from './errors.js'
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { ExitCode, badInput, redact, registerCredentialsIn, registerSecretsOf, toTodoDbError } from './errors.js'
+import { loadEnv } from './config.js'
 import { createOutput, type OutputOptions } from './output.js'
 import { PACKAGE_ROOT } from './package-root.js'
+import { rewriteLegacyProvision } from './provision/aliases.js'
 import type { Context, GlobalOptions } from './context.js'
 
 export type CommandResult = number | void
@@ -42,6 +44,7 @@ Exit codes:
   2  no answer: server or API unreachable within the timeout
   3  bad input: flags, malformed URL, DATABASE_URL or NEON_API_KEY missing
   4  drift: an applied migration was edited or removed
+  5  migrations pending (migrate status --exit-code)
   130/143  interrupted by SIGINT/SIGTERM (the database is left as it was)`
 
 function buildProgram(run: (load: Loader, cmd: Command, args: string[]) => Promise<void>): Command {
@@ -65,11 +68,21 @@ function buildProgram(run: (load: Loader, cmd: Command, args: string[]) => Promi
     .option('-q, --quiet', 'print only the result and errors')
     .option('-v, --verbose', 'print what is done and why (to stderr)')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
+    // Every command's help lists the global options too; set before the commands, which inherit it.
+    // Only the root's: a group's own flags (provision neon's) are not global to its subcommands.
+    .configureHelp({
+      showGlobalOptions: true,
+      visibleGlobalOptions: (cmd: Command): Option[] => {
+        let root = cmd
+        while (root.parent) root = root.parent
+        return root === cmd ? [] : root.options.filter((o) => !o.hidden && o.long !== '--version')
+      },
+    })
     .showSuggestionAfterError(true)
     .addHelpText('after', `
 Examples:
   $ todo-db init                         set up config, .env.example and migrations/
-  $ todo-db provision --local            start a local PostgreSQL and write DATABASE_URL to .env
+  $ todo-db provision local             start a local PostgreSQL and write DATABASE_URL to .env
   $ todo-db migrate up                   apply pending migrations
   $ todo-db seed --users 10 --todos 500  load deterministic dev data
   $ todo-db health --timeout 5s          exit 0 when the database accepts connections
@@ -110,6 +123,7 @@ Examples:
   $ todo-db migrate down               revert the last one
   $ todo-db migrate up --to 1764000000001_create-categories --dry-run
   $ todo-db migrate status --json
+  $ todo-db migrate status --exit-code  exit 5 when migrations are pending (gate a deploy in CI)
   $ todo-db migrate create add-tags
 
 Each file runs in its own transaction (--single-transaction: the whole run in one, so a failure
@@ -119,15 +133,16 @@ up/down need a direct session: with a PgBouncer URL (pgbouncer=true) set DATABAS
 a Neon -pooler host is switched to its direct host. status and --dry-run work through a pooler.
 
 Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server,
-3 bad input (count, --to, pooled-only URL), 4 drift (an applied file edited or missing)`)
+3 bad input (count, --to, pooled-only URL), 4 drift (an applied file edited or missing),
+5 migrations pending (status --exit-code)`)
   const migrationOptions = (c: Command) =>
     c
       .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
       .option('--migrations-table <name>', 'table that records applied migrations (default: pgmigrations)')
-      .option('--lock-timeout <duration>', 'give up waiting for a table lock, or for another run\'s migration lock, after this long (default: timeouts.lock, 10s; 0: wait)')
-  // up and down: how the chosen migrations commit, or only show them.
+  // up and down: what they wait for, how the chosen migrations commit, or only show them.
   const applyOptions = (c: Command) =>
     migrationOptions(c)
+      .option('--lock-timeout <duration>', 'give up waiting for a table lock, or for another run\'s migration lock, after this long (default: timeouts.lock, 10s; 0: wait)')
       .option('--single-transaction', 'all or nothing: every migration of this run in one transaction')
       .option('--dry-run', 'print the SQL that would run; change nothing')
   applyOptions(
@@ -135,7 +150,12 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
       .command('up')
       .description('apply pending migrations, each in its own transaction')
       .argument('[count]', 'apply at most this many')
-      .option('--to <name>', 'apply up to and including this migration'),
+      .option('--to <name>', 'apply up to and including this migration')
+      .addHelpText('after', `
+Examples:
+  $ todo-db migrate up
+  $ todo-db migrate up 1 --dry-run
+  $ todo-db migrate up --to 1764000000001_create-categories --single-transaction`),
   ).action(action(lazy('migrate', 'up')))
   applyOptions(
     migrate
@@ -143,10 +163,23 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
       .description('revert applied migrations (default: the last one)')
       .argument('[count]', 'revert this many')
       .option('--to <name>', 'revert down to, but not including, this migration')
-      .option('--all', 'revert every applied migration'),
+      .option('--all', 'revert every applied migration')
+      .addHelpText('after', `
+Examples:
+  $ todo-db migrate down                revert the last one
+  $ todo-db migrate down 2 --dry-run
+  $ todo-db migrate down --to 1764000000001_create-categories`),
   ).action(action(lazy('migrate', 'down')))
   migrationOptions(
-    migrate.command('status').description('list migrations: applied, pending, drifted (exit 4 on drift)'),
+    migrate
+      .command('status')
+      .description('list migrations: applied, pending, drifted (exit 4 on drift)')
+      .option('--exit-code', 'exit 5 when migrations are pending (4 on drift wins), 0 when up to date')
+      .addHelpText('after', `
+Examples:
+  $ todo-db migrate status
+  $ todo-db migrate status --exit-code      gate a deploy: exit 5 while migrations are pending
+  $ todo-db migrate status --json | jq '.pending'`),
   ).action(action(lazy('migrate', 'status')))
   migrate
     .command('create')
@@ -154,6 +187,10 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     .argument('<name>', 'what it does, e.g. add-tags')
     .option('--migrations-dir <dir>', 'folder of SQL migrations')
     .option('--no-transaction', 'mark it to run outside a transaction (CREATE INDEX CONCURRENTLY)')
+    .addHelpText('after', `
+Examples:
+  $ todo-db migrate create add-tags
+  $ todo-db migrate create index-todos-due --no-transaction`)
     .action(action(lazy('migrate', 'create')))
 
   program
@@ -163,68 +200,176 @@ Exit codes: 0 done, 1 a migration or database error, 2 no answer from the server
     .option('--users <n>', 'number of users (default: config seed.users, 5)')
     .option('--categories <n>', 'categories per user (default: config seed.categories, 3)')
     .option('--todos <n>', 'todos in all, spread over the users (default: config seed.todos, 50)')
+    .option('--today <YYYY-MM-DD>', 'reference day that dates are spread around (default: today, UTC)')
     .option('--reset', 'delete existing users, categories and todos first (same transaction)')
+    .option('--cascade', 'with --reset: also empty the tables that refer to users, categories or todos')
+    .option('--accept-data-loss', 'also delete surplus seed rows that app rows depend on (those go or lose the reference)')
     .addHelpText('after', `
-Running it again with the same options leaves the same rows; other seeds' rows and the app's own
+Running it again with the same options (and day) leaves the same rows; other seeds' rows and the app's own
 rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGTERM rolls it all back.
 
 Exit codes:
   0  seeded
-  1  refused or failed: schema not migrated (run todo-db migrate up), a constraint, a lock timeout
+  1  refused or failed: schema not migrated (run todo-db migrate up), app rows depend on seed rows
+     this run would delete (--accept-data-loss), --reset when other tables refer to users
+     (--cascade), a constraint, a lock timeout, another seed running
   2  no answer from the server, or the connection was lost (nothing was changed)
   3  bad input: flags, config, database URL
   130/143  interrupted by SIGINT/SIGTERM (nothing was changed)
 
 Examples:
   $ todo-db seed
-  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json`)
+  $ todo-db seed --seed 7 --users 1000 --todos 300000 --reset --json
+  $ todo-db seed --today 2026-01-15          the same rows whenever it runs`)
     .action(action(lazy('seed')))
+
+  // provision: neonctl's shape, each subcommand with only its own flags.
+  const nonEmpty = (value: string) => {
+    if (value.trim() === '') throw new InvalidArgumentError('it is empty: give it a name')
+    return value
+  }
+  const neonApiOptions = (c: Command) =>
+    c
+      .addOption(new Option('--project <name>', 'Neon project name').default('todo-db').argParser(nonEmpty))
+      .option('--api-key <key>', 'Neon API key (default: $NEON_API_KEY)')
+      .option('--api-host <url>', 'Neon API base URL (default: $NEON_API_HOST or https://console.neon.tech/api/v2)')
+      .option('--org <id>', 'Neon organization of the project (default: $NEON_ORG_ID; a personal API key may need it)')
+      .option('--timeout <duration>', 'give up after this long', '5m')
+  const envFileOptions = (c: Command) =>
+    c
+      .option('--dotenv <path>', 'env file to write the URLs to (default: .env)')
+      // Its old name: Node 20 takes --env-file in a script's arguments as its own (nodejs/node#54232)
+      // and stops when the file is missing, so it is kept for scripts but no longer shown.
+      .addOption(new Option('--env-file <path>').hideHelp())
+  const urlFormatOption = (c: Command) =>
+    c.option('--url-format <driver>', 'DATABASE_URL as this driver takes it: libpq (default), psycopg, sqlalchemy+psycopg, sqlalchemy+asyncpg, asyncpg, node-postgres')
+  const namedOption = (flags: string, description: string) => new Option(flags, description).argParser(nonEmpty)
 
   const provision = program
     .command('provision')
+    .usage('neon|local [command] [options]')
     .description('create a Neon project/branch or a local PostgreSQL and write its URLs to .env')
-    .option('--local', 'a PostgreSQL on this machine: no account needed')
-    .option('--stop', 'with --local: stop the local server')
-    .option('--destroy', 'with --local: stop it and delete its data')
-    .option('--project <name>', 'Neon project name (found or created)', 'todo-db')
-    .option('--branch <name>', 'Neon branch (found or created off --parent)')
-    .option('--parent <branch>', 'parent branch (default: the project default branch)')
-    .option('--region <id>', 'Neon region for a new project, e.g. aws-us-east-2')
-    .option('--role <name>', 'Neon database role (default: neondb_owner)')
-    .option('--database <name>', 'database name (default: neondb on Neon, todo locally)')
-    .option('--delete-branch <name>', 'delete a Neon branch (never the default one)')
-    .option('--env-file <path>', 'file to write DATABASE_URL and DATABASE_URL_UNPOOLED to', '.env')
-    // Node itself exits ("node: x: not found") when a script's own argv names a missing --env-file
-    // (nodejs/node#54232), so a new env file needs a flag of another name.
-    .option('--dotenv <path>', 'the same as --env-file, also for a file that does not exist yet')
-    .option('--api-key <key>', 'Neon API key (default: $NEON_API_KEY)')
-    .option('--api-host <url>', 'Neon API base URL (default: $NEON_API_HOST or https://console.neon.tech/api/v2)')
-    .option('--org <id>', 'Neon organization of the project (default: $NEON_ORG_ID; a personal API key may need it)')
-    .option('--timeout <duration>', 'give up after this long', '5m')
     .addHelpText('after', `
 Examples:
-  $ todo-db provision --local            then: --local --stop, --local --destroy
-  $ NEON_API_KEY=... todo-db provision --project todo --branch dev-alice
-  $ todo-db provision --branch dev-x && todo-db migrate up && todo-db seed && todo-db health
-  $ todo-db provision list --project todo --json
-  $ todo-db provision --project todo --delete-branch dev-alice
+  $ todo-db provision local                              a PostgreSQL on this machine, no account
+  $ NEON_API_KEY=... todo-db provision neon --project todo --branch dev-alice
+  $ todo-db provision neon list --project todo --json
+  $ todo-db provision neon delete-branch dev-alice --project todo
+
+The spellings from before the subcommands still work: provision --local [--stop|--destroy],
+provision --delete-branch NAME, provision list, provision [--project X --branch Y ...] (Neon).
 
 Exit codes:
   0  done
   1  the Neon API refused (bad key, quota, conflict: its message is shown), or the local server failed
   2  the Neon API unreachable, or not done within --timeout
-  3  bad input: flags, no NEON_API_KEY`)
-    .action(action(lazy('provision')))
+  3  bad input: flags, no NEON_API_KEY, several organizations to choose from (--org)`)
+
+  const neon = provision
+    .command('neon')
+    .description('find or create a Neon project and branch; write DATABASE_URL (pooled) and DATABASE_URL_UNPOOLED')
+  neonApiOptions(neon)
+    .addOption(namedOption('--branch <name>', 'branch, found or created off --parent (default: the default branch)'))
+    .addOption(namedOption('--parent <branch>', 'parent of a new --branch (default: the default branch)'))
+    .addOption(namedOption('--region <id>', 'region of a new project, e.g. aws-us-east-2'))
+    .addOption(namedOption('--role <name>', 'database role (default: neondb_owner)'))
+    .addOption(namedOption('--database <name>', 'database (default: neondb)'))
+    .option('--expires-in <duration>', 'with --branch: Neon deletes it after this long since the last run, e.g. 7d, 12h')
+    .option('--reset-from-parent', "with --branch: give it its parent's current data (Neon's branch restore)")
+    .option('--github-output', 'in GitHub Actions: branch_id, db_url, db_url_pooled... as step outputs, the password masked')
+  envFileOptions(neon)
+  urlFormatOption(neon)
+    .addHelpText('after', `
+Examples:
+  $ NEON_API_KEY=... todo-db provision neon --project todo --branch dev-alice
+  $ todo-db provision neon --branch dev-x && todo-db migrate up && todo-db seed && todo-db health
+  $ todo-db provision neon --branch preview/pr-42 --expires-in 7d --github-output
+  $ todo-db provision neon --branch dev-alice --reset-from-parent
+  $ todo-db provision neon --branch dev-alice --dotenv config/dev.env --url-format sqlalchemy+asyncpg`)
+    // commander parses a command's flags wherever they stand (positional options would have to start
+    // at the root, and then --json could not follow a command), so `neon list --project X` reaches
+    // neon: hand each such flag to the subcommand, which refuses those it does not take.
+    .hook('preSubcommand', (cmd, sub) => {
+      for (const o of cmd.options) {
+        const key = o.attributeName()
+        if (cmd.getOptionValueSource(key) !== 'cli') continue
+        if (!sub.options.some((s) => s.long === o.long)) cmd.error(`error: unknown option '${o.long}' for 'provision neon ${sub.name()}'`, { code: 'commander.unknownOption' })
+        sub.setOptionValueWithSource(key, cmd.getOptionValue(key), 'cli')
+      }
+    })
+    .action(action(lazy('provision', 'neon')))
+  neonApiOptions(neon.command('list').description("list the Neon project's branches"))
+    .addHelpText('after', `
+Examples:
+  $ todo-db provision neon list --project todo
+  $ todo-db provision neon list --project todo --json | jq -r '.branches[].name'`)
+    .action(action(lazy('provision', 'list')))
+  const deleteBranch = neon
+    .command('delete-branch')
+    .description("delete a Neon branch (never the default one; one already gone is done) and forget its URLs in .env")
+    .addArgument(new Argument('<name>', 'the branch').argParser(nonEmpty))
+  neonApiOptions(deleteBranch)
+    .addOption(namedOption('--role <name>', 'role of the URLs to forget in the env file (default: neondb_owner)'))
+    .addOption(namedOption('--database <name>', 'database of the URLs to forget in the env file (default: neondb)'))
+  envFileOptions(deleteBranch)
+    .addHelpText('after', `
+Examples:
+  $ todo-db provision neon delete-branch dev-alice --project todo
+  $ todo-db provision neon delete-branch "preview/pr-$PR" --json`)
+    .action(action(lazy('provision', 'deleteBranch')))
+
+  const local = provision
+    .command('local')
+    .description('a PostgreSQL on this machine, no account needed: start (the default), stop, destroy')
+    .addHelpText('after', `
+Examples:
+  $ todo-db provision local             create and start, or reuse, or restart
+  $ todo-db provision local stop        stop it; the data stays
+  $ todo-db provision local destroy     stop it and delete its data`)
+  const localTimeout = (c: Command) => c.option('--timeout <duration>', 'give up after this long', '5m')
+  const start = local
+    .command('start', { isDefault: true })
+    .description('create and start, or reuse, or restart the local server; write DATABASE_URL (the default)')
+    .addOption(namedOption('--database <name>', 'database name (default: todo)'))
+  envFileOptions(start)
+  urlFormatOption(start)
+  localTimeout(start)
+    .addHelpText('after', `
+Examples:
+  $ todo-db provision local start
+  $ todo-db provision local --url-format sqlalchemy+asyncpg --dotenv backend/.env`)
+    .action(action(lazy('provision', 'localStart')))
+  localTimeout(local.command('stop').description('stop the local server; its data stays'))
+    .addHelpText('after', '\nExample:\n  $ todo-db provision local stop --json')
+    .action(action(lazy('provision', 'localStop')))
+  const destroy = local.command('destroy').description('stop the local server, delete its data and the DATABASE_URL written for it')
+  envFileOptions(destroy)
+  localTimeout(destroy)
+    .addHelpText('after', '\nExample:\n  $ todo-db provision local destroy')
+    .action(action(lazy('provision', 'localDestroy')))
+
+  // The old spellings (src/provision/aliases.ts): rewritten, then parsed again as the new shape.
+  const subcommandOptions = [neon, ...neon.commands, ...local.commands].flatMap((c) => c.options)
+  const takesValue = (flag: string) => subcommandOptions.some((o) => (o.long === flag || o.short === flag) && (o.required || o.optional))
   provision
-    .command('list')
-    .description("list the Neon project's branches")
-    // Flags after `list` (--project, --api-key, --timeout) are parsed by `provision`: hand them on.
-    .action(action(async () => {
-      const list = await lazy('provision', 'list')()
-      return (ctx: Context, opts: Record<string, any>, args: string[]) => list(ctx, { ...provision.opts(), ...opts }, args)
-    }))
+    .allowUnknownOption()
+    .allowExcessArguments()
+    // --help, too, is rewritten: `provision list --help` is the help of `provision neon list`.
+    .helpOption(false)
+    .action(async function (this: Command) {
+      const r = rewriteLegacyProvision(this.args, takesValue)
+      if ('help' in r) this.outputHelp()
+      else if ('unknownCommand' in r) this.error(`error: unknown command 'provision ${r.unknownCommand}' (provision neon, provision local)`, { code: 'commander.unknownCommand' })
+      else await this.parseAsync(r.argv, { from: 'user' })
+    })
 
   return program
+}
+
+/** Whether argv asks for --json (before any "--"), for errors that come before commander has parsed it. */
+function jsonRequested(argv: string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json')
 }
 
 /** Runs the CLI and returns the exit code. Never throws, never exits: tests call it directly. */
@@ -234,6 +379,10 @@ export async function run(input: RunInput): Promise<number> {
   const signal = input.signal ?? new AbortController().signal
   let exitCode: number = ExitCode.OK
   let parseErrorOut = ''
+  // Before commander echoes anything: a URL given as a count, a name or an unknown command is
+  // masked in every message, in every spelling.
+  registerSecretsOf(loadEnv(cwd, env))
+  registerCredentialsIn(input.argv)
 
   const program = buildProgram(async (load, cmd, args) => {
     const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>
@@ -267,6 +416,9 @@ export async function run(input: RunInput): Promise<number> {
   }
   applyOutput(program)
 
+  // Errors before a command runs (usage errors) still answer --json with one document on stdout.
+  const usageOut = () => createOutput({ json: jsonRequested(input.argv), ...input.streams })
+
   try {
     await program.parseAsync(input.argv, { from: 'user' })
   } catch (e) {
@@ -275,17 +427,18 @@ export async function run(input: RunInput): Promise<number> {
       if (e.code === 'commander.help') {
         // `todo-db` or `todo-db migrate` alone: a command is missing. Show what there is.
         stderr.write(parseErrorOut)
+        const out = usageOut()
+        if (out.json) out.result({ ok: false, error: { code: 'USAGE', message: 'a command is missing', hint: 'see todo-db --help' } }, '')
         return ExitCode.BAD_INPUT
       }
       if (e.code === 'commander.executeSubCommandAsync' || e.exitCode === 0) return ExitCode.OK
       const first = (parseErrorOut.split('\n').find((l) => l.trim()) ?? e.message).replace(/^error:\s*/, '')
       const suggestion = parseErrorOut.match(/\(Did you mean [^)]*\)/)?.[0]
-      const err = badInput(first + (suggestion && !first.includes('Did you mean') ? ` ${suggestion}` : ''), 'see todo-db --help', 'USAGE')
-      stderr.write(redact(`error: ${err.message} (${err.hint})`) + '\n')
+      usageOut().error(badInput(first + (suggestion && !first.includes('Did you mean') ? ` ${suggestion}` : ''), 'see todo-db --help', 'USAGE'))
       return ExitCode.BAD_INPUT
     }
     const err = toTodoDbError(e)
-    stderr.write(redact(`error: ${err.message}`) + '\n')
+    usageOut().error(err)
     return err.exitCode
   }
   return exitCode
@@ -308,7 +461,8 @@ export async function main(argv: string[]): Promise<void> {
   // one redacted line and a documented exit code, never a stack trace.
   const onCrash = (e: unknown) => {
     const err = toTodoDbError(e)
-    process.stderr.write(redact(`error: ${err.message}`) + '\n')
+    // With --json, the failure document too, unless the command's own is out already.
+    createOutput({ json: jsonRequested(argv.slice(2)) }).error(err)
     if (process.env.TODO_DB_DEBUG && e instanceof Error && e.stack) process.stderr.write(redact(e.stack) + '\n')
     process.exit(signalled ? (signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM) : err.exitCode)
   }

@@ -1,6 +1,7 @@
 // Settings come from, strongest first: flags, the environment, .env, the config file, defaults.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseEnv } from 'node:util'
 import { badInput } from './errors.js'
 
@@ -21,6 +22,10 @@ export interface Config {
     categories: number
     todos: number
   }
+  provision: {
+    /** The driver whose URL form provision writes (src/provision/url-format.ts). */
+    urlFormat: string
+  }
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -28,6 +33,7 @@ export const DEFAULT_CONFIG: Config = {
   migrationsTable: 'pgmigrations',
   timeouts: { connect: '30s', lock: '10s', statement: '0' },
   seed: { seed: 42, users: 5, categories: 3, todos: 50 },
+  provision: { urlFormat: 'libpq' },
 }
 
 export const CONFIG_MODULE = 'todo-db'
@@ -41,7 +47,10 @@ export interface LoadedConfig {
 export async function loadConfig(cwd: string): Promise<LoadedConfig> {
   // cosmiconfig is CommonJS: its exports object is the default export, under Node and bundled alike.
   const { default: { cosmiconfig } } = await import('cosmiconfig')
-  const explorer = cosmiconfig(CONFIG_MODULE, { searchStrategy: 'project' })
+  const explorer = cosmiconfig(CONFIG_MODULE, {
+    searchStrategy: 'project',
+    loaders: { '.js': loadJsConfig, '.mjs': loadJsConfig, '.cjs': loadJsConfig },
+  })
   let found
   try {
     found = await explorer.search(cwd)
@@ -50,6 +59,22 @@ export async function loadConfig(cwd: string): Promise<LoadedConfig> {
   }
   if (!found || found.isEmpty) return { config: DEFAULT_CONFIG }
   return { config: mergeConfig(DEFAULT_CONFIG, found.config, found.filepath), filepath: found.filepath }
+}
+
+/**
+ * A JavaScript config file, loaded with import() alone. cosmiconfig's own loader retries a failed
+ * import with import-fresh, which cannot run inside our bundle and then reports only
+ * "__filename is not defined", hiding the file's real error. Node's import() loads CommonJS too.
+ */
+async function loadJsConfig(filepath: string): Promise<unknown> {
+  try {
+    return (await import(pathToFileURL(filepath).href)).default
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e))
+    // Where in the file: the first stack frame (or SyntaxError header) that names it.
+    const at = err.stack?.split('\n').map((l) => l.split(filepath)[1]).find((rest) => rest !== undefined)?.match(/^:(\d+(?::\d+)?)/)?.[1]
+    throw new Error(`${filepath}${at ? `:${at}` : ''}: ${err.name}: ${err.message.split('\n')[0]}`)
+  }
 }
 
 /**
@@ -69,11 +94,15 @@ function checkShape(raw: unknown, base: object, where: string, filepath: string)
   if (!isObject(raw)) throw badInput(`${filepath}: ${where || 'the config'} must be an object`, 'see "Config" in the README')
   for (const [key, value] of Object.entries(raw)) {
     const name = where ? `${where}.${key}` : key
-    if (!(key in base)) throw badInput(`${filepath}: unknown config key "${name}"`, `known keys: ${Object.keys(base).join(', ')}`)
+    // Own keys only: "constructor" or "toString" are in every object, and are no config keys.
+    if (!Object.hasOwn(base, key)) throw badInput(`${filepath}: unknown config key "${name}"`, `known keys: ${Object.keys(base).join(', ')}`)
     const expected = (base as Record<string, unknown>)[key]
     if (isObject(expected)) checkShape(value, expected, name, filepath)
     else if (typeof expected === 'string' && typeof value !== 'string' && !(name.startsWith('timeouts.') && typeof value === 'number')) {
       throw badInput(`${filepath}: ${name} must be a string, not ${JSON.stringify(value)}`)
+    } else if (typeof value === 'string' && value.trim() === '') {
+      // "" would mean the current folder, or no timeout: never what a config file means to say.
+      throw badInput(`${filepath}: ${name} is empty`, 'give it a value or remove the key', 'EMPTY_VALUE')
     } else if (typeof expected === 'number' && typeof value !== 'number') {
       throw badInput(`${filepath}: ${name} must be a number, not ${JSON.stringify(value)}`)
     }
@@ -88,6 +117,7 @@ function mergeConfig(base: Config, raw: unknown, filepath: string): Config {
     migrationsTable: r.migrationsTable ?? base.migrationsTable,
     timeouts: { ...base.timeouts, ...(r.timeouts ?? {}) },
     seed: { ...base.seed, ...(r.seed ?? {}) },
+    provision: { ...base.provision, ...(r.provision ?? {}) },
   }
 }
 
@@ -101,13 +131,17 @@ export const CONFIG_ENV: Record<string, (c: Config, value: string) => void> = {
   TODO_DB_CONNECT_TIMEOUT: (c, v) => void (c.timeouts.connect = v),
   TODO_DB_LOCK_TIMEOUT: (c, v) => void (c.timeouts.lock = v),
   TODO_DB_STATEMENT_TIMEOUT: (c, v) => void (c.timeouts.statement = v),
+  TODO_DB_URL_FORMAT: (c, v) => void (c.provision.urlFormat = v),
 }
 
 export function withEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config {
-  const out: Config = { ...config, timeouts: { ...config.timeouts }, seed: { ...config.seed } }
+  const out: Config = { ...config, timeouts: { ...config.timeouts }, seed: { ...config.seed }, provision: { ...config.provision } }
   for (const [name, apply] of Object.entries(CONFIG_ENV)) {
     const value = env[name]
-    if (value !== undefined && value.trim() !== '') apply(out, value.trim())
+    if (value === undefined) continue
+    // Set but blank ("$UNSET_VAR" in CI): a mistake to report, not a reason to use the default.
+    if (value.trim() === '') throw badInput(`${name} is set but empty`, `give it a value or unset it`, 'EMPTY_VALUE')
+    apply(out, value.trim())
   }
   return out
 }

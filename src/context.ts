@@ -44,7 +44,8 @@ export async function createContext(input: ContextInput): Promise<Context> {
   const out = createOutput({ ...globals, ...input.streams })
   const env = loadEnv(cwd, input.env)
   const loaded = input.loadConfig === false ? { config: DEFAULT_CONFIG, filepath: undefined } : await loadConfig(cwd)
-  const config = withEnvOverrides(loaded.config, env)
+  // A command that reads no config file (health) has no use for TODO_DB_* either.
+  const config = input.loadConfig === false ? loaded.config : withEnvOverrides(loaded.config, env)
   const filepath = loaded.filepath
   return {
     cwd,

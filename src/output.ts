@@ -1,7 +1,8 @@
 // One place for output. Results go to stdout (human text, or one JSON document with --json);
-// logs, spinners and errors go to stderr. Everything passes through redact().
+// logs, spinners and errors go to stderr. Everything passes through redact(), JSON values before
+// they are serialised.
 import type { ChalkInstance } from 'chalk'
-import { redact, type TodoDbError } from './errors.js'
+import { redact, redactValue, type TodoDbError } from './errors.js'
 
 // chalk is loaded only when colour is possible: scripts and CI (no TTY) skip its start-up cost.
 const chalk = process.stderr.isTTY || process.stdout.isTTY ? await import('chalk') : undefined
@@ -42,6 +43,10 @@ export interface Output {
   spinner(text: string): Promise<Spinner>
 }
 
+// --json prints exactly one document: a result, or else the error. One process runs one command,
+// and may make more than one Output (the command's, the error path's, the crash handler's).
+let documentWritten = false
+
 export function createOutput(opts: OutputOptions = {}): Output {
   const stdout = opts.stdout ?? process.stdout
   const stderr = opts.stderr ?? process.stderr
@@ -56,6 +61,11 @@ export function createOutput(opts: OutputOptions = {}): Output {
   const interactive = !!stderr.isTTY && sized && !json && !quiet && !process.env.CI
 
   const err = (line: string) => stderr.write(redact(line) + '\n')
+  const writeDocument = (doc: unknown) => {
+    if (documentWritten) return
+    documentWritten = true
+    stdout.write(JSON.stringify(redactValue(doc), null, 2) + '\n')
+  }
 
   return {
     json,
@@ -65,7 +75,7 @@ export function createOutput(opts: OutputOptions = {}): Output {
     color,
     result(data, human) {
       if (json) {
-        stdout.write(redact(JSON.stringify(data, null, 2)) + '\n')
+        writeDocument(data)
         return
       }
       const text = typeof human === 'function' ? human() : human
@@ -82,8 +92,9 @@ export function createOutput(opts: OutputOptions = {}): Output {
     },
     error(e) {
       if (json) {
-        // A machine reading stdout still gets one JSON document it can parse.
-        stdout.write(redact(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2)) + '\n')
+        // A machine reading stdout still gets one JSON document it can parse (unless the command's
+        // own document, which tells of the failure, is out already: health's report).
+        writeDocument({ ok: false, error: e.toJSON() })
       }
       err(color.red('error: ') + e.message + (e.hint ? ` ${color.dim('(' + e.hint + ')')}` : ''))
     },

@@ -55,7 +55,7 @@ describe('the todo-db command line', () => {
 describe('the last line of defence (main)', () => {
   // What a driver callback throwing after its socket died looks like from the outside: an error
   // nobody awaits. Injected with a preload module, so the bin runs exactly as shipped.
-  const crash = (how: 'throw' | 'reject') => {
+  const crash = (how: 'throw' | 'reject', extra: string[] = []) => {
     const dir = tempDir()
     const preload = join(dir, 'crash.mjs')
     writeFileSync(preload, `setTimeout(() => {
@@ -64,7 +64,7 @@ describe('the last line of defence (main)', () => {
 }, 300)\n`)
     secrets.add(CRASH_SECRET)
     // Port 1 refuses: health keeps retrying until its timeout, long after the crash.
-    return runCli(['health', '--timeout', '20s'], {
+    return runCli(['health', '--timeout', '20s', ...extra], {
       env: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}`, CRASH_SECRET, DATABASE_URL: 'postgres://u@127.0.0.1:1/db' },
     })
   }
@@ -76,6 +76,33 @@ describe('the last line of defence (main)', () => {
       expect(r.code).toBe(1)
       expect(r.stderr.trim().split('\n')).toEqual(['error: socket callback failed for postgres://app:****@db.example/todo'])
       expect(r.ms).toBeLessThan(10_000)
+    })
+  }
+
+  it('with --json, the crash is one failure document on stdout too', async () => {
+    const r = await crash('throw', ['--json'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'socket callback failed for postgres://app:****@db.example/todo' } })
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+  })
+})
+
+describe('usage errors with --json', () => {
+  const cases = [
+    ['helth', '--json'],
+    ['health', '--timout', '5s', '--json'],
+    ['health', '--json', '--timeout'],
+    ['migrate', '--json'],
+    ['--json', 'migrate', 'up', '--to'],
+  ]
+  for (const args of cases) {
+    it(`todo-db ${args.join(' ')}: one JSON document on stdout, the error on stderr, exit 3`, async () => {
+      const r = await runCli(args)
+      expect(r.code).toBe(3)
+      const doc = JSON.parse(r.stdout)
+      expect(doc).toMatchObject({ ok: false, error: { code: 'USAGE', hint: 'see todo-db --help' } })
+      expect(doc.error.message).toMatch(/unknown|missing/)
+      expect(r.stderr).toMatch(/unknown|missing|Usage:/)
     })
   }
 })

@@ -93,7 +93,7 @@ describe('lock_timeout', () => {
     try {
       const r = await migrate(db, ['up', '--lock-timeout', '500ms'], { dir })
       expect(r.code).toBe(1)
-      expect(r.stderr).toMatch(/migration 1764000000003_nickname \(up\) failed at .*1764000000003_nickname\.sql: canceling statement due to lock timeout \[55P03\]/)
+      expect(r.stderr).toMatch(/migration 1764000000003_nickname \(up\) failed at .*1764000000003_nickname\.sql:2:1 \(in "alter table users add column nickname text"\): canceling statement due to lock timeout \[55P03\]/)
       expect(r.stderr).toMatch(/raise timeouts\.lock/)
       expect(r.ms).toBeLessThan(8000)
     } finally {

@@ -42,7 +42,7 @@ describe('migrate and the network', () => {
       proxy.cut()
       const r = await run
       expect([1, 2]).toContain(r.code)
-      expect(r.stderr).toMatch(/migration 1764000000003_slow \(up\) failed at .*1764000000003_slow\.sql: the connection to 127\.0\.0\.1:\d+ was lost/)
+      expect(r.stderr).toMatch(/migration 1764000000003_slow \(up\) failed at .*1764000000003_slow\.sql:3:1 \(in "select pg_sleep\(2\)"\): the connection to 127\.0\.0\.1:\d+ was lost/)
       expect(r.stderr).not.toMatch(/^\s+at /m)
       expect(r.stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1)
     } finally {

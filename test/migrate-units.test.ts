@@ -1,9 +1,9 @@
 // The pure parts of migrate, without a server: planning, checksums, error positions, and the
 // one place we depend on node-pg-migrate's exact SQL (the INSERT that marks a migration as run).
 import { describe, expect, it } from 'vitest'
-import { checksumOf, lineAndColumn, sectionSql, type MigrationFile } from '../src/migrate/files.js'
+import { checksumOf, decodeMigration, lineAndColumn, sectionSql, type MigrationFile } from '../src/migrate/files.js'
 import { positionInFile } from '../src/migrate/failure.js'
-import { withChecksum } from '../src/migrate/journal.js'
+import { journalStatements } from '../src/migrate/journal.js'
 import { inventory, parseCount, selectDown, selectUp } from '../src/migrate/plan.js'
 
 const file = (name: string, content = `-- Up Migration\nselect '${name}';\n-- Down Migration\nselect 1;\n`): MigrationFile =>
@@ -11,17 +11,16 @@ const file = (name: string, content = `-- Up Migration\nselect '${name}';\n-- Do
 const applied = (f: MigrationFile, checksum: string | null = f.checksum) => ({ name: f.name, appliedAt: new Date(0), checksum })
 
 describe('node-pg-migrate compatibility', () => {
-  it("the checksum rides on the runner's own INSERT, so it commits with the migration", async () => {
+  it("its journal INSERT and DELETE are recognised by their exact text, and sent with the name as a parameter", async () => {
     const { Migration } = await import('node-pg-migrate/migration')
     const [up, down] = [() => {}, () => {}]
-    const m = new Migration(null as never, '/m/1764000000000_add-tags.sql', { up, down }, { migrationsTable: 'pgmigrations' } as never, {}, { info() {}, warn() {}, error() {} } as never)
-    const insert = (m as unknown as { _getMarkAsRun(a: unknown): string })._getMarkAsRun(up)
-    expect(withChecksum(insert, (n) => (n === '1764000000000_add-tags' ? 'abc123' : undefined)))
-      .toBe(`INSERT INTO "public"."pgmigrations" (name, run_on, checksum) VALUES ('1764000000000_add-tags', NOW(), 'abc123');`)
-  })
-
-  it('leaves every other statement alone', () => {
-    expect(withChecksum('DELETE FROM "public"."pgmigrations" WHERE name=\'x\';', () => 'sum')).toBe('DELETE FROM "public"."pgmigrations" WHERE name=\'x\';')
+    const name = "1764000000000_it's"
+    const m = new Migration(null as never, `/m/${name}.sql`, { up, down }, { migrationsTable: 'pgmigrations' } as never, {}, { info() {}, warn() {}, error() {} } as never)
+    const mark = (a: unknown) => (m as unknown as { _getMarkAsRun(a: unknown): string })._getMarkAsRun(a)
+    const known = journalStatements('pgmigrations', [[name, 'abc123']])
+    expect(known.get(mark(up))).toEqual({ text: 'INSERT INTO "public"."pgmigrations" (name, run_on, checksum) VALUES ($1, NOW(), $2)', values: [name, 'abc123'] })
+    expect(known.get(mark(down))).toEqual({ text: 'DELETE FROM "public"."pgmigrations" WHERE name = $1', values: [name] })
+    expect(known.get('DELETE FROM "public"."pgmigrations" WHERE name=\'x\';')).toBeUndefined()
   })
 
   it('sectionSql is what the runner sends, and positions map back to the file', async () => {
@@ -29,7 +28,11 @@ describe('node-pg-migrate compatibility', () => {
     const up = (await sectionSql(f, 'up'))!
     expect(up.startsWith('-- Up Migration')).toBe(true)
     const sent = up + ';' // the runner appends ";" to a section that lacks one
-    expect(positionInFile(f, sent, sent.indexOf('nope') + 1)).toEqual({ line: 4, column: 8 })
+    expect(positionInFile(f, { text: sent, at: f.content.indexOf(up) }, sent.indexOf('nope') + 1)).toEqual({ line: 4, column: 8 })
+    // the server counts characters: an emoji is one, not two UTF-16 units
+    const e = file('3_e', "-- Up Migration\nselect '😀😀', nope;\n")
+    const text = (await sectionSql(e, 'up'))!
+    expect(positionInFile(e, { text, at: 0 }, [...text.slice(0, text.indexOf('nope'))].length + 1)).toEqual({ line: 2, column: 14 })
     expect(await sectionSql(file('2_y', '-- Up Migration\nselect 1;\n'), 'down')).toBeUndefined()
   })
 })
@@ -38,6 +41,20 @@ describe('checksums', () => {
   it('ignore CRLF line endings, nothing else', () => {
     expect(checksumOf('a\r\nb\n')).toBe(checksumOf('a\nb\n'))
     expect(checksumOf('a\nb\n')).not.toBe(checksumOf('a\nb \n'))
+  })
+  it('are over the bytes: CRLF -> LF only, and equal to the old digest of the decoded text', () => {
+    const bytes = Buffer.from('-- é\r\nselect 1;\r\n', 'utf8')
+    expect(checksumOf(bytes)).toBe(checksumOf('-- é\nselect 1;\n'))
+    expect(checksumOf(Buffer.from('a\rb'))).not.toBe(checksumOf('a\nb'))
+  })
+  it.each([
+    ['a\xe9b', 1, 1], ['ab\n\xe0A', 3, 2], ['ab\xf0\x9f\x98', 2, 1], ['\xef\xbb\xbfx\n\xff', 5, 2], ['\xed\xa0\x80', 0, 1],
+  ])('decodeMigration refuses %j at byte offset %i (line %i)', (latin1, offset, line) => {
+    expect(() => decodeMigration(Buffer.from(latin1, 'latin1'), 'f.sql')).toThrow(expect.objectContaining({
+      exitCode: 3, message: expect.stringContaining(`at byte offset ${offset} (line ${line})`) }))
+  })
+  it('decodeMigration keeps a BOM, as readFile(utf8) did', () => {
+    expect(decodeMigration(Buffer.from('\ufeffselect 1;'), 'f.sql')).toBe('\ufeffselect 1;')
   })
   it('lineAndColumn is 1-based', () => {
     expect(lineAndColumn('ab\ncd', 0)).toEqual({ line: 1, column: 1 })

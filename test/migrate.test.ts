@@ -182,7 +182,7 @@ describe('-- todo-db:no-transaction', () => {
     const r = await migrate(db, ['up'], { dir: unique })
     expect(r.code).toBe(1)
     expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))).toEqual([expect.stringMatching(
-      /could not create unique index.*\[23505\]; it ran outside a transaction \(todo-db:no-transaction\), so check what it left \(an INVALID index, say\)/)])
+      /could not create unique index.*\[23505\]: Key \(title\)=\(same\) is duplicated\.; it ran outside a transaction \(todo-db:no-transaction\), so check what it left \(an INVALID index, say\)/)])
     // What PostgreSQL leaves after a failed CREATE INDEX CONCURRENTLY, and why the message says so.
     expect(index(db)).toBe('false')
     expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
@@ -227,12 +227,91 @@ describe('a failing migration', () => {
     expect(journal(db)).toEqual([])
   })
 
+  it('line:column counts characters as the server does: emoji earlier in the file do not shift it', async () => {
+    const db = freshDb()
+    const dir = migrationsDir({ [`${BROKEN}.sql`]: sqlFile("-- 🎉 tags, with 👍 and 👎\ncreate table tags (label text default '😀😀');\nselect '😀😀', nope;", 'drop table tags;') })
+    const r = await migrate(db, ['up'], { dir })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(new RegExp(`${BROKEN}\\.sql:4:14: column "nope" does not exist \\[42703\\]`))
+  })
+
+  it('a file named with an apostrophe applies and reverts (the journal row is written with parameters)', async () => {
+    const db = freshDb()
+    const name = "1764000000003_o'brien"
+    const dir = migrationsDir({ [`${name}.sql`]: sqlFile('create table obrien (id int);', 'drop table obrien;') })
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code, up.stderr).toBe(0)
+    expect(journal(db).at(-1)).toEqual({ name, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) })
+    expect((await migrate(db, ['status'], { dir })).code).toBe(0)
+    const down = await migrate(db, ['down'], { dir })
+    expect(down.code, down.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    expect(psql(`select to_regclass('public.obrien') is null`, db)).toBe('t')
+  })
+
+  it('a failure to record the migration blames the journal, not the file', async () => {
+    const db = freshDb()
+    expect((await migrate(db, ['up'])).code).toBe(0)
+    psql(`create function no_more() returns trigger language plpgsql as $$ begin raise exception 'journal is read-only'; end $$;
+      create trigger no_more before insert on pgmigrations for each row execute function no_more();`, db)
+    const r = await migrate(db, ['up'], { dir: migrationsDir({ '1764000000003_tags.sql': sqlFile('create table tags (id int);') }) })
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'error: migration 1764000000003_tags (up) ran, but recording it in public.pgmigrations failed: journal is read-only [P0001]; it was rolled back, nothing of it remains',
+    ])
+    expect(psql(`select to_regclass('public.tags') is null`, db)).toBe('t')
+  })
+
+  it('two migrations with one name (001_a.sql and 001_a.js) are bad input, even when one is applied', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    writeFileSync(join(dir, `${SCHEMA_NAMES[2]}.js`), "exports.up = (pgm) => { pgm.sql('create table sneaky (id int)') }\n")
+    for (const args of [['up'], ['status']]) {
+      const r = await migrate(db, args, { dir })
+      expect(r.code, args.join(' ')).toBe(3)
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(
+        new RegExp(`^error: two migrations are named ${SCHEMA_NAMES[2]}: ${SCHEMA_NAMES[2]}\\.(js|sql) and ${SCHEMA_NAMES[2]}\\.(sql|js) \\(rename or remove one`))])
+    }
+  })
+
   it('--json gives the error as a document with the migration, file, line and SQLSTATE', async () => {
     const db = freshDb()
     const dir = migrationsDir({ [`${BROKEN}.sql`]: brokenSql })
     const r = await migrate(db, ['up', '--json'], { dir })
     expect(r.code).toBe(1)
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'MIGRATION_FAILED', sqlState: '42P01', migration: BROKEN, line: 4, column: 15 })
+  })
+})
+
+describe('file encoding', () => {
+  it('a file that is not UTF-8 (Latin-1 "café") is refused with its byte offset, before anything runs', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    const text = sqlFile("create table cafes (name text);\ninsert into cafes values ('caf\xe9');", 'drop table cafes;')
+    writeFileSync(join(dir, '1764000000003_cafes.sql'), Buffer.from(text, 'latin1'))
+    const offset = Buffer.from(text, 'latin1').indexOf(0xe9)
+    for (const args of [['up'], ['status'], ['up', '--dry-run']]) {
+      const r = await migrate(db, args, { dir })
+      expect(r.code, args.join(' ')).toBe(3)
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(
+        new RegExp(`^error: .*1764000000003_cafes\\.sql is not valid UTF-8: byte 0xe9 at byte offset ${offset} \\(line 3\\)`))])
+    }
+    expect(journal(db)).toEqual([])
+    expect(psql(`select to_regclass('public.cafes') is null`, db)).toBe('t')
+  })
+
+  it('UTF-8 applies as written; the checksum is the one older versions recorded, CRLF still is not drift', async () => {
+    const db = freshDb()
+    const text = sqlFile("create table cafes (name text);\ninsert into cafes values ('café ☕');", 'drop table cafes;')
+    const dir = migrationsDir({ '1764000000003_cafes.sql': text })
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    expect(psql(`select name from cafes`, db)).toBe('café ☕')
+    // as todo-db computed it before: sha256 of the decoded text
+    const old = createHash('sha256').update(text).digest('hex')
+    expect(journal(db).at(-1)).toEqual({ name: '1764000000003_cafes', checksum: old })
+    writeFileSync(join(dir, '1764000000003_cafes.sql'), text.replace(/\n/g, '\r\n'))
+    expect((await migrate(db, ['status'], { dir })).code).toBe(0)
   })
 })
 
@@ -300,6 +379,23 @@ describe('drift', () => {
   })
 })
 
+describe('status --exit-code', () => {
+  it('exits 5 while migrations are pending, 0 when up to date, 4 on drift; plain status exits 0', async () => {
+    const db = freshDb()
+    const dir = migrationsDir()
+    const pending = await migrate(db, ['status', '--exit-code'], { dir })
+    expect(pending.code).toBe(5)
+    expect(pending.stdout).toMatch(new RegExp(`${SCHEMA_NAMES.length} pending`))
+    expect((await migrate(db, ['status'], { dir })).code).toBe(0)
+    expect((await migrate(db, ['status', '--exit-code', '--json'], { dir })).code).toBe(5)
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    expect((await migrate(db, ['status', '--exit-code'], { dir })).code).toBe(0)
+    appendFileSync(join(dir, SCHEMA_FILES[0]), '\n-- edited\n')
+    appendFileSync(join(dir, '1764000000009_more.sql'), sqlFile('select 1;'))
+    expect((await migrate(db, ['status', '--exit-code'], { dir })).code).toBe(4)
+  })
+})
+
 describe('bad input exits 3', () => {
   it.each([
     [['up', '--to', 'no-such-migration'], /unknown migration "no-such-migration"/],
@@ -354,6 +450,22 @@ describe('migrate create', () => {
     const dir = migrationsDir({ '1900000000000_future.sql': sqlFile('select 1;') }, false)
     expect((await migrate('unused', ['create', 'after-future'], { dir })).code).toBe(0)
     expect(readdirSync(dir).sort()[1]).toBe('1900000000001_after-future.sql')
+  })
+
+  it('where init never ran (up/status use the bundled schema) says to run init first, and writes nothing', async () => {
+    const db = freshDb()
+    const cwd = tempDir()
+    const env = { DATABASE_URL: dbUrl(db) }
+    const r = await runCli(['migrate', 'create', 'add-tags'], { cwd, env })
+    expect(r.code).toBe(3)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: there is no migrations folder here .*run todo-db init first/)])
+    expect(readdirSync(cwd)).toEqual([])
+    // the bundled schema is still what status sees: nothing MISSING
+    expect((await runCli(['migrate', 'status'], { cwd, env })).code).toBe(0)
+    expect((await runCli(['init'], { cwd })).code).toBe(0)
+    const made = await runCli(['migrate', 'create', 'add-tags'], { cwd, env })
+    expect(made.code, made.stderr).toBe(0)
+    expect(readdirSync(join(cwd, 'migrations')).filter((f) => f.endsWith('.sql'))).toHaveLength(SCHEMA_FILES.length + 1)
   })
 
   it('refuses a name with spaces or slashes (exit 3)', async () => {

@@ -1,10 +1,11 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { formatValue, mergeEnvText, writeEnvFile } from '../src/provision/envfile.js'
 import { ensureGitignored } from '../src/gitignore.js'
 import { tempDir } from './helpers/cli.js'
+import { TodoDbError } from '../src/errors.js'
 
 // Neon's URL shape with a made-up password on a reserved (.example) domain.
 const FAKE_PASSWORD = 'not-a-real-password'
@@ -47,6 +48,51 @@ describe('env file merge', () => {
     expect(change).toMatchObject({ created: false, set: ['DATABASE_URL'] })
     expect(statSync(path).mode & 0o777).toBe(0o600)
     expect(readFileSync(path, 'utf8')).toBe(`OTHER=1\nDATABASE_URL=${URL_A}\n`)
+  })
+
+  it('never follows a symbolic link planted at a temporary file name, and leaves no temporary file', () => {
+    const dir = tempDir()
+    const victim = join(tempDir(), 'victim')
+    writeFileSync(victim, 'untouched\n', { mode: 0o644 })
+    // The names a predictable scheme would use next: this process's pid, and the ones after it.
+    for (let pid = process.pid; pid < process.pid + 5; pid++) symlinkSync(victim, join(dir, `..env.${pid}.tmp`))
+    writeEnvFile(join(dir, '.env'), { DATABASE_URL: URL_A })
+    expect(readFileSync(victim, 'utf8')).toBe('untouched\n')
+    expect(statSync(victim).mode & 0o777).toBe(0o644)
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(`DATABASE_URL=${URL_A}\n`)
+    expect(readdirSync(dir).filter((f) => !f.startsWith('..env.') || !lstatSync(join(dir, f)).isSymbolicLink())).toEqual(['.env'])
+  })
+
+  it('writes through a .env that is a symbolic link: the link stays, its target gets the keys (0600)', () => {
+    const dir = tempDir()
+    const shared = join(tempDir(), 'shared.env')
+    writeFileSync(shared, 'OTHER=1\n', { mode: 0o644 })
+    symlinkSync(shared, join(dir, '.env'))
+    const change = writeEnvFile(join(dir, '.env'), { DATABASE_URL: URL_A })
+    expect(change).toMatchObject({ created: false, set: ['DATABASE_URL'], target: shared })
+    expect(lstatSync(join(dir, '.env')).isSymbolicLink()).toBe(true)
+    expect(readFileSync(shared, 'utf8')).toBe(`OTHER=1\nDATABASE_URL=${URL_A}\n`)
+    expect(statSync(shared).mode & 0o777).toBe(0o600)
+  })
+
+  it('refuses a dangling link or a directory as the env file (bad input, exit 3), touching nothing', () => {
+    const dir = tempDir()
+    symlinkSync(join(dir, 'missing.env'), join(dir, 'dangling'))
+    mkdirSync(join(dir, 'folder'))
+    const cases = { dangling: /symbolic link to .*missing\.env, which does not exist/, folder: /is a directory/ }
+    for (const [name, message] of Object.entries(cases)) {
+      let error: unknown
+      try {
+        writeEnvFile(join(dir, name), { DATABASE_URL: URL_A })
+      } catch (e) {
+        error = e
+      }
+      expect(error, name).toBeInstanceOf(TodoDbError)
+      expect((error as TodoDbError).exitCode).toBe(3)
+      expect((error as TodoDbError).message).toMatch(message)
+    }
+    expect(readdirSync(dir).sort()).toEqual(['dangling', 'folder'])
+    expect(readdirSync(join(dir, 'folder'))).toEqual([])
   })
 
   it('adds .gitignore entries once, recognising equivalent spellings', () => {

@@ -6,7 +6,9 @@ import { planSeed } from '../src/seed/plan.js'
 import { categoryLines, todoLines, userLines } from '../src/seed/rows.js'
 import { idRange } from '../src/seed/ids.js'
 
-const options = { seed: 42, users: 5, categories: 3, todos: 50, reset: false }
+const DAY = '2026-01-15'
+const base = { reset: false, acceptDataLoss: false, today: DAY }
+const options = { ...base, seed: 42, users: 5, categories: 3, todos: 50 }
 
 function digest(o = options): string {
   const p = planSeed(o)
@@ -28,9 +30,18 @@ describe('seed rows', () => {
     expect(digest()).toMatch(/^[0-9a-f]{64}$/)
   })
 
-  it('are pinned: the default seed gives these rows today and on any later day', () => {
+  it('depend on the reference day: the same seed and day give the same rows, another day moves the dates', () => {
+    expect(digest({ ...options, today: '2026-01-16' })).not.toBe(digest())
+    const rows = (today: string) => [...todoLines(planSeed({ ...options, today }))].map((l) => l.split('\t'))
+    const [a, b] = [rows('2026-01-15'), rows('2026-01-16')]
+    // the same todos, one day later: the ids, titles and statuses stay
+    expect(b.map((r) => r[0] + r[3] + r[5])).toEqual(a.map((r) => r[0] + r[3] + r[5]))
+    expect(b[0][9]).not.toBe(a[0][9])
+  })
+
+  it('are pinned: the default seed gives these rows for this day, on any day it runs', () => {
     expect(digest()).toBe(PINNED_DEFAULT)
-    expect(digest({ seed: 7, users: 40, categories: 25, todos: 2000, reset: false })).toBe(PINNED_LARGER)
+    expect(digest({ ...base, seed: 7, users: 40, categories: 25, todos: 2000 })).toBe(PINNED_LARGER)
   })
 
   it('differ with the seed, and keep users and categories when only --todos changes', () => {
@@ -41,24 +52,24 @@ describe('seed rows', () => {
     expect(categories(10)).toBe(categories(5000))
   })
 
-  it('use ids inside the seed\'s own range, which version-4 uuids can never fall into', () => {
+  it('use valid version-4 ids inside the seed\'s own range', () => {
     const p = planSeed(options)
     const [first, last] = idRange(42, 'todo')
     const ids = [...todoLines(p)].map((l) => l.split('\t')[0])
     expect(new Set(ids).size).toBe(50)
     for (const id of ids) {
       expect(id >= first && id <= last).toBe(true)
-      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     }
   })
 
   it('write each row as one COPY line with the table\'s column count, escaping line breaks', () => {
-    const p = planSeed({ seed: 3, users: 40, categories: 25, todos: 4000, reset: false })
+    const p = planSeed({ ...base, seed: 3, users: 40, categories: 25, todos: 4000 })
     const todos = [...todoLines(p)]
     expect(todos.every((l) => l.endsWith('\n') && l.slice(0, -1).split('\t').length === 12 && !l.slice(0, -1).includes('\n'))).toBe(true)
     expect(todos.some((l) => l.includes('\\n'))).toBe(true)
   })
 })
 
-const PINNED_DEFAULT = 'f270dd61bb067663aa4d4b59d92828ef6c7c5fd20c17af2edddb49d06ad83312'
-const PINNED_LARGER = '7f3a01869366e6178b7c78261d08702f2b2e4dfb81619e83a8e4f6cbae75d121'
+const PINNED_DEFAULT = '617bd59e4105ebe06a55605eab571dea56c28456d54608fd8af6eebbc34aa5d2'
+const PINNED_LARGER = 'd304cd84d2b0e348fd8adb5da7be26399383fb5f2366ce6b7ea1fa4dba04a821'

@@ -85,7 +85,13 @@ describe('todo-db seed', () => {
     expect(ra.code).toBe(0)
     const doc = JSON.parse(ra.stdout)
     expect(doc).toMatchObject({ users: 6, categories: 24, todos: 300 })
-    expect(Object.keys(doc).sort()).toEqual(['categories', 'ms', 'rowsPerSecond', 'todos', 'users'])
+    expect(Object.keys(doc).sort()).toEqual(['categories', 'changes', 'ms', 'ok', 'rowsPerSecond', 'today', 'todos', 'users'])
+    expect(doc.changes).toEqual({
+      users: { inserted: 6, updated: 0, deleted: 0, unchanged: 0 },
+      categories: { inserted: 24, updated: 0, deleted: 0, unchanged: 0 },
+      todos: { inserted: 300, updated: 0, deleted: 0, unchanged: 0 },
+    })
+    expect(doc.today).toBe(new Date().toISOString().slice(0, 10))
     expect(doc.rowsPerSecond).toBeGreaterThan(0)
     expect((await seed(b, small)).code).toBe(0)
     expect(digest(a)).toEqual(digest(b))
@@ -135,19 +141,121 @@ describe('todo-db seed', () => {
     psql(`update todos set title = 'edited' where id = (select id from todos where title <> 'written in the app' order by id limit 1)`, db)
     const again = await seed(db, small)
     expect(again.code).toBe(0)
-    expect(again.stdout).toMatch(/^seeded 6 users, 24 categories, 300 todos \(seed 7\)/)
+    expect(again.stdout).toMatch(/^seeded 6 users, 24 categories, 300 todos \(seed 7, day \d{4}-\d\d-\d\d\)/)
+    // it says what it did: one todo put back, everything else as it was
+    expect(again.stdout).toMatch(/; users: 6 unchanged; categories: 24 unchanged; todos: 1 updated, 299 unchanged$/m)
     expect(digest(db)).toEqual(first)
+    const third = JSON.parse((await seed(db, [...small, '--json'])).stdout)
+    expect(third.changes).toEqual({
+      users: { inserted: 0, updated: 0, deleted: 0, unchanged: 6 },
+      categories: { inserted: 0, updated: 0, deleted: 0, unchanged: 24 },
+      todos: { inserted: 0, updated: 0, deleted: 0, unchanged: 300 },
+    })
     expect(count(db, `select count(*) from todos where title = 'written in the app'`)).toBe(1)
     expect(count(db, 'select count(*) from users')).toBe(7)
+  })
+
+  it('makes version-4 ids (version and variant bits), as pydantic\'s UUID4 requires', async () => {
+    const db = migratedDatabase('seed_v4')
+    expect((await seed(db, small)).code).toBe(0)
+    for (const [t, cols] of [['users', ['id']], ['categories', ['id', 'user_id']], ['todos', ['id', 'user_id', 'category_id']]] as const) {
+      for (const c of cols) {
+        expect(count(db, `select count(*) from ${t} where ${c} is not null and ${c}::text !~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'`), `${t}.${c}`).toBe(0)
+      }
+    }
+  })
+
+  it('replaces the version-8 rows an earlier release seeded with the same seed, leaving one copy', async () => {
+    const db = migratedDatabase('seed_legacy')
+    const fresh = migratedDatabase('seed_legacy_ref')
+    expect((await seed(fresh, small)).code).toBe(0)
+    expect((await seed(db, small)).code).toBe(0)
+    // what an earlier release left: the same rows under ids with version nibble 8
+    const v8 = (c: string) => `${c} = overlay(${c}::text placing '8' from 15 for 1)::uuid`
+    psql(`begin; set local session_replication_role = replica;
+          update users set ${v8('id')}; update categories set ${v8('id')}, ${v8('user_id')};
+          update todos set ${v8('id')}, ${v8('user_id')}, ${v8('category_id')}; commit`, db)
+    expect(count(db, `select count(*) from users where id::text like '%-8000-8000-%'`)).toBe(6)
+    // an app todo under a version-8 seed user: replacing that user would delete it
+    psql(`insert into todos (user_id, title) select id, 'app todo' from users order by id limit 1`, db)
+    const refused = await seed(db, small)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/seed 7 would delete 6 users and 24 categories of its own that 1 row of the app depends on \(todos: 1 would be deleted\)/)
+    expect(refused.stderr).toMatch(/30 rows of them were seeded by an earlier todo-db \(version-8 ids\), which a re-seed replaces/)
+    psql(`delete from todos where title = 'app todo'`, db)
+    const r = await seed(db, small)
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(digest(db)).toEqual(digest(fresh))
   })
 
   it('with fewer users or categories, removes that seed\'s surplus rows', async () => {
     const db = migratedDatabase('seed_shrink')
     expect((await seed(db, small)).code).toBe(0)
-    expect((await seed(db, ['--seed', '7', '--users', '3', '--categories', '2', '--todos', '40'])).code).toBe(0)
+    const r = await seed(db, ['--seed', '7', '--users', '3', '--categories', '2', '--todos', '40', '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).changes).toEqual({
+      users: { inserted: 0, updated: 0, deleted: 3, unchanged: 3 },
+      // the surviving rows may differ too: the generator's stream depends on the counts
+      categories: { inserted: 0, updated: expect.any(Number), deleted: 18, unchanged: expect.any(Number) },
+      todos: { inserted: 0, updated: expect.any(Number), deleted: 260, unchanged: expect.any(Number) },
+    })
+    const { categories, todos } = JSON.parse(r.stdout).changes
+    expect(categories.updated + categories.unchanged).toBe(6)
+    expect(todos.updated + todos.unchanged).toBe(40)
     expect(count(db, 'select count(*) from users')).toBe(3)
     expect(count(db, 'select count(*) from categories')).toBe(6)
     expect(count(db, 'select count(*) from todos')).toBe(40)
+  })
+
+  it('refuses to delete surplus seed rows that app rows depend on, unless --accept-data-loss', async () => {
+    const db = migratedDatabase('seed_shrink_app')
+    const five = ['--seed', '7', '--users', '5', '--categories', '4', '--todos', '100']
+    expect((await seed(db, five)).code).toBe(0)
+    // the app adds a category and a todo under seed user #5, and files a todo of its own under
+    // seed user #1 in that user's 4th category
+    const user = (i: number) => `(select id from users where email like '%.${i}@seed7.example.com')`
+    psql(`with c as (insert into categories (user_id, name) values (${user(4)}, 'From the app') returning id, user_id)
+          insert into todos (user_id, category_id, title) select user_id, id, 'app todo under seed user 5' from c;
+          insert into todos (user_id, category_id, title)
+            select user_id, id, 'app todo in a seed category' from categories where user_id = ${user(0)} order by id desc limit 1`, db)
+    const before = digest(db)
+    const fewer = ['--seed', '7', '--users', '3', '--categories', '2', '--todos', '40']
+    const refused = await seed(db, fewer)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/seed 7 would delete 2 users and 14 categories of its own that 3 rows of the app depend on/)
+    expect(refused.stderr).toMatch(/categories: 1 would be deleted; todos: 1 would lose the reference \(set null\); todos: 1 would be deleted\); nothing was changed/)
+    expect(refused.stderr).toMatch(/--accept-data-loss/)
+    expect(digest(db)).toEqual(before)
+    const json = await seed(db, [...fewer, '--json'])
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'SEED_DATA_LOSS' })
+    // the same options as before delete nothing: no refusal
+    expect((await seed(db, five)).code).toBe(0)
+    expect(digest(db)).toEqual(before)
+    // told to: the app rows under user 5 go, the other loses its category
+    const accepted = await seed(db, [...fewer, '--accept-data-loss'])
+    expect(accepted.code).toBe(0)
+    expect(count(db, `select count(*) from categories where name = 'From the app'`)).toBe(0)
+    expect(count(db, `select count(*) from todos where title = 'app todo under seed user 5'`)).toBe(0)
+    expect(psql(`select coalesce(category_id::text, 'none') from todos where title = 'app todo in a seed category'`, db)).toBe('none')
+    expect(count(db, 'select count(*) from users')).toBe(3)
+  })
+
+  it('counts rows of the app\'s own tables that refer to seed todos; a key that refuses the delete refuses the seed, flag or not', async () => {
+    const db = migratedDatabase('seed_notes')
+    psql(`create table notes (todo_id uuid references todos (id), body text)`, db)
+    expect((await seed(db, small)).code).toBe(0)
+    psql(`insert into notes select id, 'a note' from todos order by id limit 2`, db)
+    const before = digest(db)
+    for (const extra of [[], ['--accept-data-loss']]) {
+      const r = await seed(db, [...small, ...extra])
+      expect(r.code, extra.join(' ')).toBe(1)
+      expect(r.stderr).toMatch(/seed 7 would delete todos of its own that 2 rows of the app depend on \(notes: 2 refuse the delete \(no ON DELETE action\)\); nothing was changed/)
+      expect(r.stderr).toMatch(/a seed replaces all its todos on every run.*or delete those app rows first, or --reset --cascade/)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    }
+    expect(digest(db)).toEqual(before)
+    expect(count(db, 'select count(*) from notes')).toBe(2)
   })
 
   it('--reset removes every user, category and todo first', async () => {
@@ -156,10 +264,38 @@ describe('todo-db seed', () => {
     addAppRows(db)
     const r = await seed(db, [...small, '--reset'])
     expect(r.code).toBe(0)
+    // seed 1's 5 users, 15 categories and 50 todos and the app's user and todo went
+    expect(r.stdout).toMatch(/users: 6 inserted, 6 deleted; categories: 24 inserted, 15 deleted; todos: 300 inserted, 51 deleted$/m)
     expect(count(db, `select count(*) from users where email = 'real.person@app.test'`)).toBe(0)
     const fresh = migratedDatabase('seed_reset_ref')
     expect((await seed(fresh, small)).code).toBe(0)
     expect(digest(db)).toEqual(digest(fresh))
+  })
+
+  it('--reset names the app\'s tables that refer to users and empties them only with --cascade', async () => {
+    const db = migratedDatabase('seed_reset_tags')
+    // what `migrate create add-tags` would add, and a table that refers to tags in turn
+    psql(`create table tags (id serial primary key, user_id uuid not null references users (id), name text);
+          create table todo_tags (tag_id int references tags (id), note text)`, db)
+    expect((await seed(db, small)).code).toBe(0)
+    psql(`insert into tags (user_id, name) select id, 'home' from users limit 2; insert into todo_tags select id, 'x' from tags`, db)
+    const before = digest(db)
+    const refused = await seed(db, [...small, '--reset'])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/--reset would also have to empty tags \(2 rows\), todo_tags \(2 rows\), which refer to users, categories or todos; nothing was changed \(pass --reset --cascade/)
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+    expect(digest(db)).toEqual(before)
+    expect(count(db, 'select count(*) from tags')).toBe(2)
+    const json = JSON.parse((await seed(db, [...small, '--reset', '--json'])).stdout)
+    expect(json.error).toMatchObject({ code: 'RESET_NEEDS_CASCADE', referencing: [{ table: 'tags', rows: 2 }, { table: 'todo_tags', rows: 2 }] })
+    const cascaded = await seed(db, [...small, '--reset', '--cascade', '--json'])
+    expect(cascaded.code).toBe(0)
+    expect(JSON.parse(cascaded.stdout).cascaded).toEqual([{ table: 'tags', rows: 2 }, { table: 'todo_tags', rows: 2 }])
+    expect(count(db, 'select count(*) from tags') + count(db, 'select count(*) from todo_tags')).toBe(0)
+    expect(count(db, 'select count(*) from todos')).toBe(300)
+    const alone = await seed(db, [...small, '--cascade'])
+    expect(alone.code).toBe(3)
+    expect(alone.stderr).toMatch(/--cascade goes with --reset/)
   })
 
   it('a different seed gives different rows, next to the first seed\'s', async () => {
@@ -188,7 +324,16 @@ describe('todo-db seed', () => {
     expect(count(db, `select count(*) from todos where category_id is not null`)).toBeGreaterThan(25)
     expect(count(db, `select count(*) from todos where completed_at < created_at or updated_at < created_at`)).toBe(0)
     expect(count(db, `select count(*) from todos t join users u on u.id = t.user_id where t.created_at < u.created_at`)).toBe(0)
-    expect(count(db, `select count(*) from users where created_at > '2025-01-01' or updated_at > '2025-01-01'`)).toBe(0)
+    // nothing after the start of today (UTC), the day used
+    expect(count(db, `select count(*) from users where created_at > current_date or updated_at > current_date`)).toBe(0)
+    expect(count(db, `select count(*) from todos where created_at > current_date or updated_at > current_date or completed_at > current_date or deleted_at > current_date`)).toBe(0)
+    expect(count(db, `select count(*) from categories where created_at > current_date or updated_at > current_date`)).toBe(0)
+    expect(count(db, `select count(*) from todos where deleted_at < updated_at`)).toBe(0)
+    // open todos overdue, due today and due soon, for every user
+    const open = `from todos where status in ('pending', 'in_progress') and deleted_at is null`
+    expect(count(db, `select count(distinct user_id) ${open} and due_date = current_date`)).toBe(5)
+    expect(count(db, `select count(distinct user_id) ${open} and due_date < current_date`)).toBe(5)
+    expect(count(db, `select count(*) ${open} and due_date between current_date + 1 and current_date + 30`)).toBeGreaterThan(3)
     expect(count(db, `select count(distinct priority) from todos`)).toBe(4)
     // the constraints themselves are enforced by the server: a bigger set loads without error
     const big = await seed(db, ['--seed', '3', '--users', '40', '--categories', '25', '--todos', '4000'])
@@ -196,6 +341,25 @@ describe('todo-db seed', () => {
     // line breaks in descriptions survive COPY's escaping
     expect(count(db, `select count(*) from todos where description like E'%\\n%'`)).toBeGreaterThan(0)
     expect(count(db, `select count(*) from categories c1 join categories c2 on c1.user_id = c2.user_id and lower(c1.name) = lower(c2.name) and c1.id < c2.id`)).toBe(0)
+  })
+
+  it('--today pins the reference day: one seed and one day give identical rows, on any day it runs', async () => {
+    const [a, b] = [migratedDatabase('seed_day_a'), migratedDatabase('seed_day_b')]
+    const pinned = [...small, '--today', '2024-02-29']
+    const r = await seed(a, [...pinned, '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).today).toBe('2024-02-29')
+    expect((await seed(b, pinned)).stdout).toMatch(/\(seed 7, day 2024-02-29\)/)
+    expect(digest(a)).toEqual(digest(b))
+    expect(count(a, `select count(*) from todos where greatest(created_at, updated_at, completed_at, deleted_at) > '2024-02-29'`)).toBe(0)
+    expect(count(a, `select count(*) from todos where due_date = '2024-02-29' and status = 'pending'`)).toBeGreaterThan(0)
+    expect(count(a, `select count(*) from todos where due_date > '2024-02-29'`)).toBeGreaterThan(0)
+    // idempotent for the same seed and day; another day moves the dates of the same rows
+    expect((await seed(a, pinned)).code).toBe(0)
+    expect(digest(a)).toEqual(digest(b))
+    expect((await seed(a, [...small, '--today', '2024-03-01'])).code).toBe(0)
+    expect(digest(a).todos).not.toEqual(digest(b).todos)
+    expect(count(a, 'select count(*) from todos')).toBe(300)
   })
 
   it('refuses a database that is not migrated, says to run migrate up, and creates nothing', async () => {
@@ -259,6 +423,9 @@ describe('todo-db seed', () => {
       [['--seed', '1.5'], /--seed: "1.5" is not a non-negative integer/],
       [['--categories', '100000'], /--categories: 100000 is too large \(at most 1000\)/],
       [['--users', '0', '--todos', '5'], /needs at least one user/],
+      [['--today', '2024-02-30'], /--today: "2024-02-30" is not a day in the form YYYY-MM-DD/],
+      [['--today', 'yesterday'], /--today: "yesterday" is not a day in the form YYYY-MM-DD/],
+      [['--today', '2999-01-01'], /--today: 2999-01-01 is after today \(.* UTC\); seed rows would be created in the future/],
     ] as const) {
       // an unreachable URL: validation must come first
       const r = await runCli(['seed', '--database-url', 'postgres://u:p@127.0.0.1:1/x', ...args])

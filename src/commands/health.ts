@@ -17,7 +17,8 @@ export async function run(ctx: Context, opts: { timeout: string }): Promise<numb
       `${c.green('accepting connections')}: ${report.host}, PostgreSQL ${report.server?.version}, ` +
       `${report.latencyMs} ms${report.ssl ? ', ssl' : ''}${report.pooled ? ', pooled' : ''}`)
   }
-  if (!report.ok && report.error && !ctx.out.json) {
+  // With --json too: the document is on stdout, and the one line on stderr, as every command does.
+  if (!report.ok && report.error) {
     const { message, code, hint } = report.error
     ctx.out.error(new TodoDbError(`${report.status.replace('_', ' ')}: ${message}`, { code, exitCode: 1, hint }))
   }

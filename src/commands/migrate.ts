@@ -3,9 +3,9 @@ import type { Context } from '../context.js'
 import { ExitCode } from '../errors.js'
 import { createMigration } from '../migrate/create.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
-import { parseSelection } from '../migrate/plan.js'
+import { driftError, parseSelection } from '../migrate/plan.js'
 import { dryRun, runMigrations, type Direction } from '../migrate/run.js'
-import { migrateSettings, migrationsDirOf } from '../migrate/settings.js'
+import { createDirOf, migrateSettings } from '../migrate/settings.js'
 import { migrationStatus } from '../migrate/status.js'
 
 type Opts = Record<string, any>
@@ -19,10 +19,10 @@ async function apply(ctx: Context, direction: Direction, opts: Opts, args: strin
   }
   if (opts.dryRun) {
     const r = await dryRun(ctx, req)
-    ctx.out.result(r, () => formatDryRun(r))
+    ctx.out.result({ ok: true, ...r }, () => formatDryRun(r))
   } else {
     const r = await runMigrations(ctx, req)
-    ctx.out.result(r, () => formatRun(r))
+    ctx.out.result({ ok: true, ...r }, () => formatRun(r))
   }
   return ExitCode.OK
 }
@@ -32,13 +32,17 @@ export const down = (ctx: Context, opts: Opts, args: string[]) => apply(ctx, 'do
 
 export async function status(ctx: Context, opts: Opts): Promise<number> {
   const r = await migrationStatus(ctx, migrateSettings(ctx, opts))
-  ctx.out.result(r, () => formatStatus(r, ctx.out.color))
+  // Drift is a failure (exit 4): the document says so as every failure does, the report beside it.
+  const failure = r.drift.length ? driftError(r.drift) : undefined
+  const error = failure && { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) }
+  ctx.out.result({ ok: !failure, ...r, ...(error ? { error } : {}) }, () => formatStatus(r, ctx.out.color))
   for (const d of r.drift) ctx.out.warn(`drift: ${d.message}`)
-  return r.drift.length ? ExitCode.DRIFT : ExitCode.OK
+  if (r.drift.length) return ExitCode.DRIFT
+  return opts.exitCode && r.pending > 0 ? ExitCode.PENDING : ExitCode.OK
 }
 
 export async function create(ctx: Context, opts: Opts, args: string[]): Promise<number> {
-  const path = await createMigration(migrationsDirOf(ctx, opts), args[0], { transaction: opts.transaction })
-  ctx.out.result({ path }, `created ${path}`)
+  const path = await createMigration(createDirOf(ctx, opts), args[0], { transaction: opts.transaction })
+  ctx.out.result({ ok: true, path }, `created ${path}`)
   return ExitCode.OK
 }

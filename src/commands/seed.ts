@@ -2,7 +2,7 @@ import type { Context } from '../context.js'
 import { parseDuration } from '../duration.js'
 import { resolveSeedOptions, type SeedFlags } from '../seed/options.js'
 import { startProgress } from '../seed/progress.js'
-import { seedDatabase, type SeedResult } from '../seed/seed.js'
+import { seedDatabase, type SeedResult, type TableChanges } from '../seed/seed.js'
 
 export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
   const options = resolveSeedOptions(flags, ctx.config.seed)
@@ -26,7 +26,18 @@ export async function run(ctx: Context, flags: SeedFlags): Promise<number> {
     throw e
   }
   progress.stop()
-  ctx.out.result(result, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
-    `(seed ${options.seed}${options.reset ? ', after reset' : ''}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s`)
+  ctx.out.result({ ok: true, ...result }, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
+    `(seed ${options.seed}, day ${result.today}${options.reset ? ', after reset' : ''}${emptiedToo(result)}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s; ` +
+    Object.entries(result.changes).map(([table, c]) => `${table}: ${describe(c)}`).join('; '))
   return 0
+}
+
+/** Tables --reset --cascade emptied besides the seed's. */
+const emptiedToo = (r: SeedResult) =>
+  r.cascaded?.length ? `, which also emptied ${r.cascaded.map((t) => `${t.table} (${t.rows} rows)`).join(', ')}` : ''
+
+/** "3 inserted, 1 updated, 296 unchanged": the counts that are not zero, or "none". */
+function describe(c: TableChanges): string {
+  const parts = (['inserted', 'updated', 'deleted', 'unchanged'] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`)
+  return parts.length > 0 ? parts.join(', ') : 'none'
 }

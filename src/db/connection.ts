@@ -126,6 +126,18 @@ export function isTransient(e: unknown): boolean {
   return TRANSIENT_CODES.has(err?.code ?? '') || isNeonWaking(err)
 }
 
+/**
+ * What to do about a certificate that does not verify. With channel_binding=require the URL's
+ * sslmode=require was raised to verify-full (see url.ts), so "use sslmode=require" would be untrue.
+ */
+function tlsHint(t: DbTarget | undefined): string {
+  if (t?.channelBinding === 'require') {
+    return 'channel_binding=require: without channel binding in its driver, todo-db verifies the certificate and host name instead; ' +
+      'give the CA with sslrootcert=/path/to/ca.pem, or use channel_binding=prefer to accept this certificate unverified'
+  }
+  return 'use sslmode=require to skip verification, or give the CA with sslrootcert=/path/to/ca.pem'
+}
+
 /** Turns a driver error into one of our kinds, with an exit code and no secrets. */
 export function classifyError(e: unknown, t?: DbTarget): TodoDbError {
   if (e instanceof TodoDbError) return e
@@ -161,8 +173,7 @@ export function classifyError(e: unknown, t?: DbTarget): TodoDbError {
       'for a local server without SSL add sslmode=disable (or prefer) to the URL')
   }
   if (TLS_CODES.test(code)) {
-    return pg('SSL_ERROR', `SSL: cannot verify the server at ${where}: ${msg}`, 1,
-      'use sslmode=require to skip verification, or give the CA with sslrootcert=/path/to/ca.pem')
+    return pg('SSL_ERROR', `SSL: cannot verify the server at ${where}: ${msg}`, 1, tlsHint(t))
   }
   if (NO_ANSWER_CODES.has(code)) {
     const what: Record<string, string> = {

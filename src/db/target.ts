@@ -13,11 +13,16 @@ export interface UrlSources {
  * session-level advisory locks need: through a transaction-mode pooler they would break.
  */
 export function resolveTarget(src: UrlSources, opts: { session?: boolean } = {}): DbTarget {
-  const fromFlag = src.flag !== undefined && src.flag !== ''
+  // A flag given with nothing in it ("$UNSET_VAR") is a mistake, never a reason to fall back on
+  // DATABASE_URL: that could be another database (seed --reset would empty it).
+  const fromFlag = src.flag !== undefined
+  if (fromFlag && src.flag!.trim() === '') {
+    throw badInput('--database-url is empty', 'give it a postgres:// URL, or leave the flag out to use DATABASE_URL', 'EMPTY_VALUE')
+  }
   const raw = fromFlag ? src.flag! : src.env.DATABASE_URL
   if (raw === undefined || raw.trim() === '') {
     throw badInput(
-      'no database URL: DATABASE_URL is not set',
+      `no database URL: DATABASE_URL is ${raw === undefined ? 'not set' : 'empty'}`,
       'set DATABASE_URL, put it in .env, or pass --database-url (todo-db provision --local makes one)',
       'NO_DATABASE_URL',
     )

@@ -167,9 +167,11 @@ export function parseDatabaseUrl(input: string, source = 'DATABASE_URL'): DbTarg
       if (sslmode === 'disable' || sslmode === 'allow' || sslmode === 'prefer') {
         throw bad(`channel_binding=require needs SSL, but sslmode is ${sslmode}`, 'use sslmode=require or stronger')
       }
-      // postgres.js speaks SCRAM-SHA-256 but not SCRAM-SHA-256-PLUS, so it cannot bind the
-      // login to the TLS channel. Channel binding exists to stop a man in the middle; verifying
-      // the server's certificate and host name stops the same attack, so that is what we require.
+      // libpq: require refuses a login that is not SCRAM-SHA-256-PLUS, which binds it to the TLS
+      // channel so that a man in the middle cannot relay it, with no certificate check. postgres.js
+      // speaks SCRAM-SHA-256 but not the PLUS variant, so we cannot do that; verifying the server's
+      // certificate AND host name stops the same attack, so that is what require means here (Neon's
+      // certificates verify against the system CAs).
       if (sslmode === 'require') {
         sslmode = 'verify-full'
         notes.push('channel_binding=require: the server certificate and host name are verified instead (sslmode verify-full)')

@@ -10,9 +10,10 @@ import type { Output } from '../output.js'
 import type { DbTarget } from '../db/url.js'
 import { IGNORE_PATTERN, isPlainSql, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { interrupted } from '../errors.js'
-import { JOURNAL_SCHEMA, withChecksum } from './journal.js'
+import { JOURNAL_SCHEMA, journalStatements } from './journal.js'
 import { migrationFailure } from './failure.js'
-import { createRunnerClient, type RunnerClient } from './runner-client.js'
+import { createRunnerClient, type Piece, type RunnerClient } from './runner-client.js'
+import { maskStatement, sectionOf, type Section } from './statements.js'
 
 export interface EngineRun {
   conn: postgres.ReservedSql
@@ -108,13 +109,42 @@ function leftByInterrupt(run: EngineRun, name: string | undefined, file: Migrati
   return `${name ?? 'the migration'} was rolled back${kept ? '' : '; the database is as before'}`
 }
 
+/**
+ * What to send for one of node-pg-migrate's queries, and where it comes from: its journal
+ * statements become parameterised ones (journal.ts); a migration's section is located in its file.
+ */
+function expander(run: EngineRun, sections: Map<string, Section | undefined>, currentFile: () => MigrationFile | undefined) {
+  const journal = journalStatements(run.table, run.plan.map((f) => [f.name, f.checksum]))
+  return (text: string, values: unknown[]): Piece[] => {
+    const j = journal.get(text)
+    if (j) return [{ ...j, journal: true }]
+    const file = currentFile()
+    if (!file) return [{ text, values }]
+    const section = sections.get(file.name)
+    // node-pg-migrate appends ";" to a section that does not end with one.
+    if (section && section.offset >= 0 && (text === section.sql || text === `${section.sql};`)) {
+      // In a transaction, one statement at a time (pipelined: still one round trip), so that an
+      // error without a position (a foreign key, a check) still names its statement and line.
+      // A no-transaction file goes whole: there a multi-statement text is one implicit
+      // transaction, which the user may rely on. Unparsed text too: the server reports it.
+      if (!section.statements?.length || runsOutsideTransaction(file)) return [{ text, values, at: section.offset }]
+      return section.statements.map((st) => ({ text: st.text, at: section.offset + st.start, statement: true }))
+    }
+    // node-pg-migrate's BEGIN/COMMIT, a JavaScript migration's SQL: not a place in a file.
+    return [{ text, values }]
+  }
+}
+
 export async function runEngine(run: EngineRun): Promise<Ran[]> {
   const byName = new Map(run.files.map((f) => [f.name, f]))
-  const client = createRunnerClient(run.conn, (text) =>
-    run.direction === 'up' ? withChecksum(text, (name) => byName.get(name)?.checksum) : text)
+  const sections = new Map(await Promise.all(run.plan.map(async (f) => [f.name, await sectionOf(f, run.direction)] as const)))
 
   const ran: Ran[] = []
   let current: { name: string; started: number } | undefined
+  const client = createRunnerClient(run.conn, {
+    expand: expander(run, sections, () => (current ? byName.get(current.name) : undefined)),
+    log: (line) => run.out.debug(maskStatement(line)),
+  })
   const finishCurrent = () => {
     if (current) ran.push({ name: current.name, ms: Date.now() - current.started })
     current = undefined
@@ -133,7 +163,9 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
   const warn = (msg: unknown) => /not wrapped in a transaction/.test(text(msg))
     ? run.out.info(`${current?.name ?? 'the migration'} runs outside a transaction (todo-db:no-transaction)`)
     : run.out.warn(text(msg))
-  const logger = { debug: (m: unknown) => run.out.debug(text(m)), info, warn, error: (m: unknown) => run.out.debug(text(m)) }
+  // node-pg-migrate's debug message is the SQL it is about to send, ending in COMMIT whatever
+  // happens: the client logs each statement as it ran or failed instead, and we log the ROLLBACK.
+  const logger = { debug: () => {}, info, warn, error: (m: unknown) => run.out.debug(text(m)) }
 
   const onAbort = () => client.abort(run.signal.reason)
   run.signal.addEventListener('abort', onAbort, { once: true })
@@ -143,7 +175,10 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     finishCurrent()
     return ran
   } catch (e) {
-    if (!client.lost) await run.conn.unsafe('rollback').catch(() => {})
+    if (!client.lost) {
+      await run.conn.unsafe('rollback').catch(() => {})
+      run.out.debug('ROLLBACK')
+    }
     // With one transaction for the run, the rollback took the earlier files along.
     const kept = run.singleTransaction ? [] : ran
     for (const r of kept) run.out.info(`${run.direction === 'up' ? 'applied' : 'reverted'} ${r.name} before the failure (${r.ms} ms)`)
@@ -152,7 +187,7 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     if (client.aborted) throw interrupted(run.signal.reason, leftByInterrupt(run, name, file, kept.length))
     throw migrationFailure(e, {
       cwd: run.cwd, target: run.target, direction: run.direction, name, file,
-      sentText: client.failedText, wholeRun: run.singleTransaction,
+      failed: client.failed, wholeRun: run.singleTransaction, table: run.table,
     })
   } finally {
     run.signal.removeEventListener('abort', onAbort)

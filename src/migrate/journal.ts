@@ -53,17 +53,21 @@ export async function recordChecksum(sql: Queryable, table: string, name: string
 }
 
 /**
- * node-pg-migrate marks a migration as run with this INSERT, inside the migration's own
- * transaction. Adding the checksum to that very statement makes "applied" and "checksum recorded"
- * one atomic fact. If a future version words it differently the match fails and the runner
- * falls back to recordChecksum() after the run (see run.ts).
+ * node-pg-migrate marks a migration as run (or reverted) with these statements, inside the
+ * migration's own transaction, splicing the name into a quoted literal: a file named "it's.sql"
+ * makes them invalid SQL. We send in their place the same statement with the name (and, for an
+ * INSERT, the checksum) as parameters: "applied" and "checksum recorded" stay one atomic fact,
+ * and any name works. We recognise them by their exact text for the names we run; if a future
+ * version words them differently, nothing matches, they run as they are, and run.ts records the
+ * checksum after the run (backfillChecksums).
  */
-const MARK_AS_RUN = /^INSERT INTO "((?:[^"]|"")+)"\."((?:[^"]|"")+)" \(name, run_on\) VALUES \('((?:[^']|'')*)', NOW\(\)\);$/
-
-export function withChecksum(text: string, checksumOf: (name: string) => string | undefined): string {
-  const m = MARK_AS_RUN.exec(text)
-  if (!m) return text
-  const sum = checksumOf(m[3].replace(/''/g, "'"))
-  if (!sum) return text
-  return `INSERT INTO "${m[1]}"."${m[2]}" (name, run_on, checksum) VALUES ('${m[3]}', NOW(), '${sum}');`
+export function journalStatements(table: string, names: Iterable<[name: string, checksum: string]>): Map<string, { text: string; values: string[] }> {
+  const t = `"${JOURNAL_SCHEMA}"."${table}"`
+  const byText = new Map<string, { text: string; values: string[] }>()
+  for (const [name, checksum] of names) {
+    byText.set(`INSERT INTO ${t} (name, run_on) VALUES ('${name}', NOW());`,
+      { text: `INSERT INTO ${t} (name, run_on, checksum) VALUES ($1, NOW(), $2)`, values: [name, checksum] })
+    byText.set(`DELETE FROM ${t} WHERE name='${name}';`, { text: `DELETE FROM ${t} WHERE name = $1`, values: [name] })
+  }
+  return byText
 }

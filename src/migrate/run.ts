@@ -11,6 +11,7 @@ import { ensureJournal, readJournal, recordChecksum } from './journal.js'
 import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
 import { readInventory } from './read.js'
+import { loadParser, refuseTransactionControl } from './statements.js'
 import { isConnectionLost } from './runner-client.js'
 import type { MigrateSettings } from './settings.js'
 
@@ -48,6 +49,7 @@ function choose(inv: Inventory, direction: Direction, selection: Selection): Mig
 export async function dryRun(ctx: Context, req: RunRequest): Promise<DryRunResult> {
   const files = await loadMigrationFiles(req.settings.dir)
   const plan = choose(await readInventory(ctx, files, req.settings.table), req.direction, req.selection)
+  await refuseTransactionControl(plan, req.direction, ctx.cwd)
   const migrations = await Promise.all(plan.map(async (f) => ({
     name: f.name, sql: (await sectionSql(f, req.direction)) ?? null, transaction: !runsOutsideTransaction(f),
   })))
@@ -100,6 +102,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
 
   // Started now, awaited when the first file is applied; a failure to load shows up there.
   loadSqlEngine().catch(() => {})
+  loadParser().catch(() => {})
   const sql = await connect(target, {
     deadline: ctx.connectDeadline(),
     out: ctx.out,
@@ -119,11 +122,13 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
       onWait: (who) => ctx.out.info(`waiting for the migration lock (held by ${who})`),
     })
     locked = true
-    await ensureJournal(conn, settings.table)
+    // What to run, and whether it may run, before anything is written (readJournal reads a missing table as empty).
     const inv = inventory(files, await readJournal(conn, settings.table))
     const plan = choose(inv, req.direction, req.selection)
     if (req.direction === 'down') await downSectionsPresent(plan)
     checkOutsideTransaction(plan, req)
+    await refuseTransactionControl(plan, req.direction, ctx.cwd)
+    await ensureJournal(conn, settings.table)
     // Trust on first use: history from before checksums were kept gets today's files' checksums.
     for (const u of inv.unrecorded) {
       await recordChecksum(conn, settings.table, u.name, u.file.checksum)
@@ -144,7 +149,7 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
   }
 }
 
-/** In case the runner's INSERT did not carry the checksum (see journal.ts withChecksum). */
+/** In case the runner's INSERT was not recognised and so did not carry the checksum (journal.ts journalStatements). */
 async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan: MigrationFile[]): Promise<void> {
   const applied = new Map((await readJournal(conn, table)).map((a) => [a.name, a]))
   for (const f of plan) if (applied.get(f.name)?.checksum === null) await recordChecksum(conn, table, f.name, f.checksum)

@@ -22,6 +22,8 @@ export interface MigrateFlags {
 /** The migrations folder, absolute: --migrations-dir, else the config's migrationsDir. */
 export function migrationsDirOf(ctx: Context, flags: MigrateFlags): string {
   const dir = flags.migrationsDir ?? ctx.config.migrationsDir
+  // "" would resolve to the current folder: every applied migration would look missing (drift).
+  if (dir.trim() === '') throw badInput('--migrations-dir is empty', 'name the migrations folder', 'EMPTY_VALUE')
   return isAbsolute(dir) ? dir : resolve(ctx.cwd, dir)
 }
 
@@ -35,9 +37,29 @@ export const BUNDLED_MIGRATIONS = join(PACKAGE_ROOT, 'migrations')
  */
 function applyDirOf(ctx: Context, flags: MigrateFlags): string {
   const dir = migrationsDirOf(ctx, flags)
-  if (flags.migrationsDir === undefined && !ctx.configPath && !ctx.env.TODO_DB_MIGRATIONS_DIR && !existsSync(dir) && existsSync(BUNDLED_MIGRATIONS)) {
+  if (usesBundledSchema(ctx, flags)) {
     ctx.out.debug(`no ${dir}: using the todo schema that ships with todo-db (${BUNDLED_MIGRATIONS})`)
     return BUNDLED_MIGRATIONS
+  }
+  return dir
+}
+
+/** Whether up/down/status here apply the bundled schema: no folder chosen, and no ./migrations. */
+function usesBundledSchema(ctx: Context, flags: MigrateFlags): boolean {
+  return flags.migrationsDir === undefined && !ctx.configPath && !ctx.env.TODO_DB_MIGRATIONS_DIR &&
+    !existsSync(migrationsDirOf(ctx, flags)) && existsSync(BUNDLED_MIGRATIONS)
+}
+
+/**
+ * The folder `migrate create` writes to. Where up and status use the bundled schema, a new
+ * ./migrations holding only the new file would hide that schema (status: 3 migrations MISSING):
+ * the project must get its copy first.
+ */
+export function createDirOf(ctx: Context, flags: MigrateFlags): string {
+  const dir = migrationsDirOf(ctx, flags)
+  if (usesBundledSchema(ctx, flags)) {
+    throw badInput(`there is no migrations folder here (${dir}), and up/status use the todo schema that ships with todo-db`,
+      'run todo-db init first: it copies that schema into ./migrations, where new migrations go', 'NO_MIGRATIONS_DIR')
   }
   return dir
 }
@@ -50,7 +72,7 @@ export function migrateSettings(ctx: Context, flags: MigrateFlags): MigrateSetti
   return {
     dir: applyDirOf(ctx, flags),
     table,
-    lockTimeoutMs: parseDuration(flags.lockTimeout ?? ctx.config.timeouts.lock, flags.lockTimeout ? '--lock-timeout' : 'timeouts.lock'),
+    lockTimeoutMs: parseDuration(flags.lockTimeout ?? ctx.config.timeouts.lock, flags.lockTimeout !== undefined ? '--lock-timeout' : 'timeouts.lock'),
     statementTimeoutMs: parseDuration(ctx.config.timeouts.statement, 'timeouts.statement'),
   }
 }

@@ -1,14 +1,18 @@
 // Writes connection URLs into a dotenv file without disturbing anything else in it:
 // other keys, comments, blank lines and their order stay as they were.
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { closeSync, existsSync, fchmodSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { parseEnv } from 'node:util'
+import { badInput } from '../errors.js'
 
 /** New values by key; `undefined` removes the key. */
 export type EnvUpdates = Record<string, string | undefined>
 
 export interface EnvFileChange {
   path: string
+  /** When the env file is a symbolic link: the file it points to, which is what was written. */
+  target?: string
   created: boolean
   /** Keys whose value was added or changed. */
   set: string[]
@@ -78,22 +82,72 @@ export function mergeEnvText(text: string, updates: EnvUpdates): { text: string;
 }
 
 /**
+ * The file an env file's contents live in: the path itself, or the file a symbolic link there points
+ * to. A link is written through (its target replaced, the link kept), as editors do, so a .env
+ * linked to a shared secrets file stays linked. Anything but a regular file is bad input, checked
+ * before a command does anything else: a directory or a dangling link would only fail at the end.
+ */
+export function envFileTarget(path: string): { real: string; linked: boolean; exists: boolean } {
+  let st
+  try {
+    st = lstatSync(path)
+  } catch {
+    return { real: path, linked: false, exists: false }
+  }
+  let real = path
+  if (st.isSymbolicLink()) {
+    try {
+      real = realpathSync(path)
+      st = statSync(real)
+    } catch {
+      throw badInput(`${path} is a symbolic link to ${readlinkSync(path)}, which does not exist`,
+        'create the file it points to, or remove the link', 'ENV_FILE_NOT_A_FILE')
+    }
+  }
+  if (!st.isFile()) {
+    throw badInput(`${path} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, so the connection string cannot be written to it`,
+      'remove it, or name another file with --env-file', 'ENV_FILE_NOT_A_FILE')
+  }
+  return { real, linked: real !== path, exists: true }
+}
+
+/**
+ * Writes `text` to `path` by way of a new file beside it, renamed over it: a crash never leaves half
+ * a file. The temporary name is random and created exclusively (O_EXCL, which also refuses to follow
+ * a symbolic link), so nobody can plant a link there to have the secret written elsewhere.
+ */
+export function replaceFile(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`)
+  const fd = openSync(temp, 'wx', 0o600)
+  try {
+    try {
+      // The umask may have taken bits off, never added: set 0600 exactly.
+      fchmodSync(fd, 0o600)
+      writeSync(fd, text)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(temp, path)
+  } catch (e) {
+    rmSync(temp, { force: true })
+    throw e
+  }
+}
+
+/**
  * Merges the updates into the file (created if missing). The file ends up readable by its owner
  * only, since it holds passwords; it is replaced in one rename so a crash never leaves half a file.
  */
 export function writeEnvFile(path: string, updates: EnvUpdates): EnvFileChange {
-  const created = !existsSync(path)
-  const before = created ? '' : readFileSync(path, 'utf8')
+  const { real, linked, exists } = envFileTarget(path)
+  const before = exists ? readFileSync(real, 'utf8') : ''
   const { text, set, removed } = mergeEnvText(before, updates)
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
-  writeFileSync(temp, text, { mode: 0o600 })
-  chmodSync(temp, 0o600)
-  renameSync(temp, path)
-  return { path, created, set, removed }
+  replaceFile(real, text)
+  return { path, ...(linked ? { target: real } : {}), created: !exists, set, removed }
 }
 
 /** The value of a key in a dotenv file, if the file and key exist. */
 export function readEnvValue(path: string, key: string): string | undefined {
-  if (!existsSync(path)) return undefined
+  if (!existsSync(path) || !statSync(path).isFile()) return undefined
   return (parseEnv(readFileSync(path, 'utf8')) as Record<string, string>)[key]
 }

@@ -10,12 +10,6 @@ export function copyText(value: string): string {
   return SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]) : value
 }
 
-/**
- * Every generated date is relative to this fixed instant, never to the wall clock, so the same
- * seed gives the same dates on any day.
- */
-export const EPOCH_SECONDS = Date.UTC(2025, 0, 1) / 1000
-
 const DAY = 86_400
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'))
 const dayCache = new Map<number, string>()
@@ -30,20 +24,31 @@ function dayString(day: number): string {
   return s
 }
 
-/** A date for a `date` column, `days` after the epoch (negative: before). */
-export function copyDate(days: number): string {
-  return dayString(Math.floor(EPOCH_SECONDS / DAY) + days)
+export interface DateFormat {
+  /** A date for a `date` column, `days` after the reference day (negative: before). */
+  date(days: number): string
+  /** A timestamptz `seconds` after the reference instant, in UTC: independent of the session's TimeZone. */
+  timestamp(seconds: number): string
 }
 
-/** A timestamptz `seconds` after the epoch, in UTC: independent of the session's TimeZone. */
-export function copyTimestamp(seconds: number): string {
-  const abs = EPOCH_SECONDS + Math.floor(seconds)
-  const day = Math.floor(abs / DAY)
-  let rest = abs - day * DAY
-  const h = Math.floor(rest / 3600)
-  rest -= h * 3600
-  const m = Math.floor(rest / 60)
-  return `${dayString(day)} ${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[rest - m * 60]}+00`
+/**
+ * Every generated date is relative to one instant, the start (00:00 UTC) of the reference day,
+ * never to the wall clock: the same seed and day give the same dates.
+ */
+export function datesFrom(epochSeconds: number): DateFormat {
+  const epochDay = Math.floor(epochSeconds / DAY)
+  return {
+    date: (days) => dayString(epochDay + days),
+    timestamp(seconds) {
+      const abs = epochSeconds + Math.floor(seconds)
+      const day = Math.floor(abs / DAY)
+      let rest = abs - day * DAY
+      const h = Math.floor(rest / 3600)
+      rest -= h * 3600
+      const m = Math.floor(rest / 60)
+      return `${dayString(day)} ${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[rest - m * 60]}+00`
+    },
+  }
 }
 
 export const DAY_SECONDS = DAY

@@ -10,6 +10,9 @@ export interface SeedFlags {
   categories?: string
   todos?: string
   reset?: boolean
+  cascade?: boolean
+  acceptDataLoss?: boolean
+  today?: string
 }
 
 /** Limits keep ids inside their bits (categories < CATEGORY_SLOTS in ids.ts) and the per-user plan small. */
@@ -33,14 +36,39 @@ function count(key: Key, flag: string | undefined, fallback: unknown): number {
   return n
 }
 
-export function resolveSeedOptions(flags: SeedFlags, defaults: Config['seed']): SeedOptions {
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+
+/**
+ * The day dates are spread around: --today, or today in UTC. A real calendar day, not after today:
+ * seed rows are created before the reference day starts, so a later day would make rows that were
+ * created in the future.
+ */
+function referenceDay(flag: string | undefined, now: number): string {
+  const today = isoDay(now)
+  if (flag === undefined) return today
+  const text = flag.trim()
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : NaN
+  if (Number.isNaN(ms) || isoDay(ms) !== text) throw badInput(`--today: "${text}" is not a day in the form YYYY-MM-DD (e.g. ${today})`)
+  if (text > today) throw badInput(`--today: ${text} is after today (${today} UTC); seed rows would be created in the future`)
+  if (text < MIN_DAY) throw badInput(`--today: ${text} is before ${MIN_DAY}`)
+  return text
+}
+
+/** Users sign up to two years before the reference day: keep every date in ordinary years. */
+const MIN_DAY = '2000-01-01'
+
+export function resolveSeedOptions(flags: SeedFlags, defaults: Config['seed'], now = Date.now()): SeedOptions {
   const o: SeedOptions = {
     seed: count('seed', flags.seed, defaults.seed),
     users: count('users', flags.users, defaults.users),
     categories: count('categories', flags.categories, defaults.categories),
     todos: count('todos', flags.todos, defaults.todos),
     reset: !!flags.reset,
+    cascade: !!flags.cascade,
+    acceptDataLoss: !!flags.acceptDataLoss,
+    today: referenceDay(flags.today, now),
   }
+  if (o.cascade && !o.reset) throw badInput('--cascade goes with --reset: it empties the tables that refer to users, categories or todos too')
   if (o.todos > 0 && o.users === 0) throw badInput(`--todos ${o.todos} needs at least one user (--users)`)
   return o
 }

@@ -11,9 +11,17 @@ export interface SeedOptions {
   /** In all, spread over the users. */
   todos: number
   reset: boolean
+  /** With reset: also empty the app's tables that reference users, categories or todos. */
+  cascade: boolean
+  /** The reference day, YYYY-MM-DD (UTC): dates are spread around it, none after its start. */
+  today: string
+  /** Delete seed rows even when rows of the app depend on them (they go, or lose the reference). */
+  acceptDataLoss: boolean
 }
 
 export interface SeedPlan extends SeedOptions {
+  /** 00:00 UTC of the reference day, in seconds from 1970: every generated time is relative to it. */
+  epochSeconds: number
   /** Seconds from the epoch (negative: before it) at which each user signed up. */
   userCreatedAt: Int32Array
   /** Todos of user u are the indexes todoStart[u] .. todoStart[u + 1] - 1. */
@@ -42,5 +50,5 @@ export function planSeed(o: SeedOptions): SeedPlan {
     cumulative += weights[u]
   }
   todoStart[o.users] = o.todos
-  return { ...o, userCreatedAt, todoStart }
+  return { ...o, epochSeconds: Date.parse(`${o.today}T00:00:00Z`) / 1000, userCreatedAt, todoStart }
 }

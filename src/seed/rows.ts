@@ -1,7 +1,9 @@
 // The rows of a seed, as COPY text lines, generated one at a time in a fixed order: a function of
 // the options only (see plan.ts, prng.ts, ids.ts), never of the clock or the database.
+// Times are seconds relative to the start of the reference day (plan.epochSeconds): every row is
+// created, updated and completed before it (never after now), and due dates fall around it.
 import { CATEGORY_NAMES, COLORS, FIRST_NAMES, LAST_NAMES, OBJECTS, QUALIFIERS, SENTENCES, VERBS } from './words.js'
-import { NULL, copyDate, copyText, copyTimestamp, DAY_SECONDS } from './format.js'
+import { NULL, copyText, datesFrom, DAY_SECONDS } from './format.js'
 import { categoryIndex, idMaker } from './ids.js'
 import { createRng, type Rng } from './prng.js'
 import { Stream, type SeedPlan } from './plan.js'
@@ -25,6 +27,7 @@ const line = (fields: string[]) => fields.join('\t') + '\n'
 export function* userLines(p: SeedPlan): Generator<string> {
   const rng = createRng(p.seed, Stream.users)
   const id = idMaker(p.seed, 'user')
+  const copyTimestamp = datesFrom(p.epochSeconds).timestamp
   for (let u = 0; u < p.users; u++) {
     const first = rng.int(0, FIRST_NAMES.length - 1)
     const last = rng.int(0, LAST_NAMES.length - 1)
@@ -50,6 +53,7 @@ function categoryNames(rng: Rng, count: number): string[] {
 export function* categoryLines(p: SeedPlan): Generator<string> {
   const rng = createRng(p.seed, Stream.categories)
   const id = idMaker(p.seed, 'category')
+  const copyTimestamp = datesFrom(p.epochSeconds).timestamp
   const userId = idMaker(p.seed, 'user')
   for (let u = 0; u < p.users; u++) {
     const names = categoryNames(rng, p.categories)
@@ -83,9 +87,27 @@ function description(rng: Rng): string {
   return parts.join(rng.chance(0.1) ? '\n' : ' ')
 }
 
+/**
+ * A todo's due day, relative to the reference day, or none. Open todos fall around it, so that
+ * "overdue", "due today" and "due soon" views have rows: each user's first (pending) todo is due
+ * today and second (in progress) one is overdue; the others are overdue (from their creation on),
+ * today or within a month. Done todos were due around the time they were made.
+ */
+function dueDay(rng: Rng, k: number, status: string, createdDay: number): number | undefined {
+  if (k === 0) return 0
+  if (k === 1) return Math.max(createdDay, -rng.int(1, 7))
+  if (!rng.chance(0.65)) return undefined
+  if (status !== 'pending' && status !== 'in_progress') return createdDay + rng.int(-3, 45)
+  const x = rng.float()
+  if (x < 0.25) return Math.max(createdDay, -rng.int(1, 14))
+  if (x < 0.35) return 0
+  return rng.int(1, 30)
+}
+
 export function* todoLines(p: SeedPlan): Generator<string> {
   const rng = createRng(p.seed, Stream.todos)
   const id = idMaker(p.seed, 'todo')
+  const { date: copyDate, timestamp: copyTimestamp } = datesFrom(p.epochSeconds)
   const userId = idMaker(p.seed, 'user')
   const categoryId = idMaker(p.seed, 'category')
   for (let u = 0; u < p.users; u++) {
@@ -98,10 +120,11 @@ export function* todoLines(p: SeedPlan): Generator<string> {
       const status = k < 4 ? STATUSES[k] : STATUSES[weighted(rng, [0.4, 0.2, 0.3, 0.1])]
       const created = signup + rng.int(0, -signup)
       const done = status === 'completed' || (status === 'archived' && rng.chance(0.5))
-      const completed = done ? created + rng.int(HOUR, 60 * DAY_SECONDS) : undefined
-      const updated = (completed ?? created) + rng.int(0, 3 * DAY_SECONDS)
+      // min(0, ...): nothing happens after the reference instant, and each stays >= the one before
+      const completed = done ? Math.min(0, created + rng.int(HOUR, 60 * DAY_SECONDS)) : undefined
+      const updated = Math.min(0, (completed ?? created) + rng.int(0, 3 * DAY_SECONDS))
       const category = p.categories > 0 && rng.chance(0.8) ? categoryId(categoryIndex(u, rng.int(0, p.categories - 1))) : NULL
-      const due = rng.chance(0.65) ? copyDate(Math.floor(created / DAY_SECONDS) + rng.int(-3, 45)) : NULL
+      const due = dueDay(rng, k, status, Math.floor(created / DAY_SECONDS))
       yield line([
         id(i),
         owner,
@@ -110,7 +133,7 @@ export function* todoLines(p: SeedPlan): Generator<string> {
         rng.chance(0.55) ? copyText(description(rng)) : NULL,
         status,
         String(weighted(rng, PRIORITY_WEIGHTS)),
-        due,
+        due === undefined ? NULL : copyDate(due),
         completed === undefined ? NULL : copyTimestamp(completed),
         copyTimestamp(created),
         copyTimestamp(updated),

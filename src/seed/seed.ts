@@ -10,16 +10,30 @@ import { classifyError, connect, type Sql } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
-import { idRange, type KindName } from './ids.js'
+import type { Table } from './ownership.js'
 import { planSeed, type SeedOptions, type SeedPlan } from './plan.js'
 import { CATEGORY_COLUMNS, TODO_COLUMNS, USER_COLUMNS, categoryLines, todoLines, userLines } from './rows.js'
 import { assertMigrated } from './schema.js'
 import { deferChecks } from './bulkload.js'
+import { oneSeedAtATime } from './lock.js'
+import { reset, type Emptied } from './reset.js'
+import { refuseDataLoss } from './dataloss.js'
+import { compareTodos, remove, removeTodos, stage, upsert, type TableChanges } from './tables.js'
+
+import type { Step } from './step.js'
+
+export type { Emptied, TableChanges }
 
 export interface SeedResult {
+  /** The reference day the dates were spread around (YYYY-MM-DD, UTC). */
+  today: string
+  /** Rows of the seed, per table, as this run made them. */
   users: number
   categories: number
   todos: number
+  changes: Record<Table, TableChanges>
+  /** With --reset --cascade: the other tables it emptied, and the rows each had. */
+  cascaded?: Emptied[]
   ms: number
   rowsPerSecond: number
 }
@@ -55,10 +69,10 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
   const guard = cancellation(input.signal, () => stopped(input.signal))
   try {
     guard.throwIfAborted()
-    const counts = await inTransaction(sql, () => load(sql, plan, guard, progress, input))
+    const { changes, ...counts } = await inTransaction(sql, () => load(sql, plan, guard, progress, input))
     const ms = Math.round(performance.now() - started)
     const rows = counts.users + counts.categories + counts.todos
-    return { ...counts, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
+    return { today: plan.today, ...counts, changes, ms, rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 0.001)) }
   } catch (e) {
     input.out?.debug(`seed stopped: ${(e as Error)?.message ?? e}`)
     if (input.signal.aborted) throw stopped(input.signal)
@@ -103,7 +117,7 @@ interface Progress {
 }
 
 async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Progress, input: SeedInput) {
-  const step = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T> => {
+  const step: Step = async <T>(q: postgres.PendingQuery<postgres.Row[]>): Promise<T> => {
     guard.throwIfAborted()
     return (await guard.track(q)) as T
   }
@@ -111,54 +125,51 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   await step(tx`select set_config('lock_timeout', ${String(input.lockTimeoutMs)}, true),
                       set_config('statement_timeout', ${String(input.statementTimeoutMs)}, true)`)
   await assertMigrated((text) => step(tx.unsafe(text)))
+  await oneSeedAtATime(step, tx, input.lockTimeoutMs, input.out)
 
-  if (plan.reset) {
-    // TRUNCATE, not DELETE: instant, and transactional in PostgreSQL. Without CASCADE: should
-    // another table reference these, the seed fails (and rolls back) rather than empty it too.
-    await step(tx`truncate todos, categories, users`)
-  }
-  // Idempotency. The seed's rows are found by id range (see ids.ts). Todos are deleted and copied
-  // again: COPY cannot upsert, and staging the bulk would halve the speed. Users and categories are
-  // upserted instead of deleted: deleting a user cascades into todos and categories, row by row, and
-  // would take along rows the app added under a seed user; upserting keeps them. An unchanged row is not touched at all, so a second run
-  // leaves the database exactly as the first did; a seed row edited since is put back (its
-  // updated_at then says now(): the table's trigger owns that column).
-  const [firstTodo, lastTodo] = idRange(plan.seed, 'todo')
-  await step(tx`delete from todos where id between ${firstTodo}::uuid and ${lastTodo}::uuid`)
+  const { had: emptied, cascaded } = plan.reset ? await reset(step, tx, plan) : { had: { users: 0, categories: 0, todos: 0 }, cascaded: [] }
   // `shown`: the table the user knows, not our staging table's name
   const copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown = table) => {
     guard.throwIfAborted()
     return copyLines(tx, { table, columns }, lines, guard, { rows: progress.rows, sent: () => progress.sent(shown) })
   }
-  const users = await upsert(tx, step, copy, plan.seed, 'user', 'users', USER_COLUMNS, userLines(plan))
-  const categories = await upsert(tx, step, copy, plan.seed, 'category', 'categories', CATEGORY_COLUMNS, categoryLines(plan))
+  // Idempotency. The seed's rows are found by id range (ownership.ts). Users and categories are
+  // staged, then upserted: an unchanged row is not touched at all, so a second run leaves the
+  // database exactly as the first did; a seed row edited since is put back (its updated_at then
+  // says now(): the table's trigger owns that column). Todos are deleted and copied again: COPY
+  // cannot upsert, and staging the bulk would halve the speed.
+  const staged = {
+    users: await stage(step, tx, copy, 'users', USER_COLUMNS, userLines(plan)),
+    categories: await stage(step, tx, copy, 'categories', CATEGORY_COLUMNS, categoryLines(plan)),
+  }
+  // What this run deletes must not take the app's rows along (ON DELETE CASCADE / SET NULL).
+  await refuseDataLoss(step, tx, plan)
+  const oldTodos = await removeTodos(step, tx, plan.seed)
+  // categories first: a surplus user's categories are surplus too
+  const deleted = {
+    categories: await remove(step, tx, plan.seed, 'categories'),
+    users: await remove(step, tx, plan.seed, 'users'),
+  }
+  const upserted = {
+    users: await upsert(step, tx, 'users', USER_COLUMNS),
+    categories: await upsert(step, tx, 'categories', CATEGORY_COLUMNS),
+  }
   const run = (text: string) => step<postgres.Row[]>(tx.unsafe(text))
   const restore = await deferChecks(run, 'todos')
   if (restore) input.out?.debug('todos is empty: its indexes and foreign keys are built and checked after the load')
   const todos = await copy('todos', TODO_COLUMNS, todoLines(plan))
   await restore?.()
   guard.throwIfAborted()
-  return { users, categories, todos }
-}
-
-type Step = <T>(q: postgres.PendingQuery<postgres.Row[]>) => Promise<T>
-type Copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown?: string) => Promise<number>
-
-/** Loads rows into a staging table, upserts those that differ, deletes the seed's rows not among them. */
-async function upsert(tx: Sql, step: Step, copy: Copy, seed: number, kind: KindName, table: string, columns: readonly string[], lines: Iterable<string>) {
-  const stage = `seed_${table}`
-  const [first, last] = idRange(seed, kind)
-  const cols = columns.join(', ')
-  const rest = columns.filter((c) => c !== 'id')
-  // Identifiers are our own constants; values go as parameters.
-  await step(tx.unsafe(`create temp table ${stage} (like ${table}) on commit drop`))
-  const rows = await copy(stage, columns, lines, table)
-  await step(tx.unsafe(`
-    insert into ${table} (${cols}) select ${cols} from ${stage}
-    on conflict (id) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}
-    where (${rest.map((c) => `${table}.${c}`).join(', ')}) is distinct from (${rest.map((c) => `excluded.${c}`).join(', ')})`))
-  await step(tx.unsafe(`
-    delete from ${table} t where t.id between $1::uuid and $2::uuid
-    and not exists (select 1 from ${stage} s where s.id = t.id)`, [first, last]))
-  return rows
+  const changes = (table: 'users' | 'categories'): TableChanges => {
+    const { inserted, updated } = upserted[table]
+    return { inserted, updated, deleted: emptied[table] + deleted[table], unchanged: staged[table] - inserted - updated }
+  }
+  const todoChanges = oldTodos === 0
+    ? { inserted: todos, updated: 0, deleted: emptied.todos, unchanged: 0 }
+    : await compareTodos(step, tx, plan.seed)
+  return {
+    users: staged.users, categories: staged.categories, todos,
+    changes: { users: changes('users'), categories: changes('categories'), todos: todoChanges },
+    ...(plan.reset ? { cascaded } : {}),
+  }
 }

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { inject } from 'vitest'
+import { jsonContractViolation } from './json-schema.js'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -20,7 +21,14 @@ export function leakedSecret(text: string): string | undefined {
   } catch {
     // outside a vitest worker: only the registered secrets
   }
-  return all.find((s) => s && (text.includes(s) || text.includes(encodeURIComponent(s))))
+  return all.find((s) => s && spellings(s).some((form) => text.includes(form)))
+}
+
+/** The ways a secret gets written: raw, percent-encoded (whole, or as Python's quote() leaves "/"), JSON-escaped. */
+export function spellings(secret: string): string[] {
+  const encoded = encodeURIComponent(secret)
+  const forms = [secret, encoded, encoded.replace(/%2F/g, '/'), JSON.stringify(secret).slice(1, -1)]
+  return [...new Set(forms)]
 }
 
 export interface CliResult {
@@ -75,10 +83,27 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       const result = { code, signal, stdout, stderr, ms: Date.now() - started }
-      const leaked = leakedSecret(stdout + stderr)
+      // As the GitHub Actions runner does: a `::add-mask::` line is consumed, never logged.
+      const leaked = leakedSecret(stdout.replace(/^::add-mask::.*\n/gm, '') + stderr)
       if (leaked) {
         reject(new Error(`a secret (${leaked.slice(0, 2)}…) appears in the output of todo-db ${args[0]}:\n${stdout}\n${stderr}`))
         return
+      }
+      // Every --json run of the suite holds to the published schema (a process killed by a
+      // signal has no chance to print; help and version are not documents).
+      const end = args.indexOf('--')
+      const flags = end < 0 ? args : args.slice(0, end)
+      if (flags.includes('--json') && signal === null && !flags.some((a) => ['--help', '-h', '--version', '-V'].includes(a))) {
+        let violation: string | undefined
+        try {
+          violation = jsonContractViolation(args, stdout)
+        } catch (e) {
+          violation = `the schemas cannot be used: ${(e as Error).message}`
+        }
+        if (violation) {
+          reject(new Error(`todo-db ${args.join(' ')} --json: ${violation}\n${stdout}\n${stderr}`))
+          return
+        }
       }
       resolvePromise(result)
     })

@@ -1,0 +1,43 @@
+// --github-output: the branch's id and URLs as step outputs of a GitHub Actions job, as Neon's own
+// create-branch action gives them. The password is masked first with `::add-mask::`, the runner's
+// own command: the runner reads that line, does not log it, and from then on writes *** for the
+// password in every log line, also in later steps that print an output. It is the one line todo-db
+// prints unredacted on purpose; without it GitHub would log the URLs in the clear wherever a later
+// step echoes them.
+import { appendFileSync } from 'node:fs'
+import { badInput, failed } from '../errors.js'
+
+export interface GithubOutputs {
+  branch_id: string
+  branch_name: string
+  created: string
+  db_url: string
+  db_url_pooled: string
+  db_host: string
+  db_host_pooled: string
+  expires_at?: string
+}
+
+/** Where the outputs go: $GITHUB_OUTPUT, which the runner sets in every step. */
+export function githubOutputFile(env: NodeJS.ProcessEnv): string {
+  const file = env.GITHUB_OUTPUT?.trim()
+  if (!file) throw badInput('--github-output: GITHUB_OUTPUT is not set', 'use it in a GitHub Actions step, where the runner sets GITHUB_OUTPUT', 'USAGE')
+  return file
+}
+
+export function writeGithubOutputs(file: string, outputs: GithubOutputs, passwords: string[], stdout: (text: string) => void): string[] {
+  // Every spelling the password may take in a URL: as is and percent-encoded.
+  const masks = [...new Set(passwords.flatMap((p) => [p, encodeURIComponent(p)]).filter(Boolean))]
+  for (const m of masks) stdout(`::add-mask::${m}\n`)
+  const lines = Object.entries(outputs).filter(([, v]) => v !== undefined).map(([k, v]) => {
+    // A newline would start a new output; none of these can hold one, but make sure.
+    if (/[\r\n]/.test(v!)) throw new Error(`output ${k} holds a line break`)
+    return `${k}=${v}\n`
+  })
+  try {
+    appendFileSync(file, lines.join(''))
+  } catch (e) {
+    throw failed(`--github-output: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { code: 'GITHUB_OUTPUT' })
+  }
+  return Object.keys(outputs).filter((k) => outputs[k as keyof GithubOutputs] !== undefined)
+}
