@@ -53,6 +53,12 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
   }
 }
 
+/** One attempt, no waiting: whether this session now holds the migration lock. */
+export async function tryMigrationLock(sql: Queryable): Promise<boolean> {
+  const [{ ok }] = await sql<{ ok: boolean }[]>`select pg_try_advisory_lock(${MIGRATION_LOCK_ID.toString()}::bigint) as ok`
+  return ok
+}
+
 export async function releaseMigrationLock(sql: Queryable): Promise<boolean> {
   const [{ released }] = await sql<{ released: boolean }[]>`select pg_advisory_unlock(${MIGRATION_LOCK_ID.toString()}::bigint) as released`
   return released
