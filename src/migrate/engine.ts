@@ -10,11 +10,13 @@ import type { Output } from '../output.js'
 import type { DbTarget } from '../db/url.js'
 import { IGNORE_PATTERN, isPlainSql, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { interrupted } from '../errors.js'
+import { withSql } from '../db/connection.js'
+import { Deadline } from '../duration.js'
 import { JOURNAL_SCHEMA, journalStatements, readJournal } from './journal.js'
 import { migrationFailure } from './failure.js'
 import { createRunnerClient, type Piece, type RunnerClient } from './runner-client.js'
 import { maskStatement, sectionOf, type Section } from './statements.js'
-import { pipelinePieces, type PipelinePlan } from './pipeline.js'
+import { GUARD, pipelinePieces, type PipelinePlan } from './pipeline.js'
 
 export interface EngineRun {
   conn: postgres.ReservedSql
@@ -84,6 +86,7 @@ interface Progress {
 async function applyPipelined(run: EngineRun, client: RunnerClient, files: PipelinePlan['files'], progress: Progress): Promise<void> {
   const pieces = pipelinePieces({ direction: run.direction, table: run.table, singleTransaction: run.singleTransaction, files })
   const names = files.map((f) => f.file.name)
+  run.out.debug(`-- ${files.length} migration(s) pipelined; after BEGIN each statement is sent as "${GUARD}<statement>" (see pipeline.ts)`)
   progress.start(names[0])
   await client.send(pieces, (piece) => {
     if (!piece.migration || !(run.singleTransaction ? piece.journal : piece.commit)) return
@@ -172,22 +175,21 @@ function expander(run: EngineRun, sections: Map<string, Section | undefined>, cu
 }
 
 /**
- * The files of the plan the failure left applied (up) or reverted (down), as the journal says
- * after the roll-back: with several files in flight, what the server committed is read back,
- * not assumed. On a lost session, what was answered (`ran`) is all we know.
+ * What the journal says now: the names it records, or undefined if it cannot be read. With
+ * several files in flight, what the server committed is read back, not assumed from the answers
+ * that arrived: on a lost session the answers to COMMITs that did happen can be lost with it, so
+ * it is read on a new connection (the server rolls back the open transaction of the old one).
  */
-async function keptBefore(run: EngineRun, ran: Ran[], lost: boolean): Promise<Ran[]> {
-  if (lost) return ran
-  let journal: Set<string>
+async function journalNow(run: EngineRun, lost: boolean): Promise<Set<string> | undefined> {
   try {
-    journal = new Set((await readJournal(run.conn, run.table)).map((a) => a.name))
-  } catch {
-    return ran
+    const rows = lost
+      ? await withSql(run.target, { deadline: new Deadline(5000), applicationName: 'todo-db migrate' }, (sql) => readJournal(sql, run.table))
+      : await readJournal(run.conn, run.table)
+    return new Set(rows.map((a) => a.name))
+  } catch (e) {
+    run.out.debug(`could not read the journal back (${(e as Error).message})`)
+    return undefined
   }
-  const ms = new Map(ran.map((r) => [r.name, r.ms]))
-  return run.plan
-    .filter((f) => journal.has(f.name) === (run.direction === 'up'))
-    .map((f) => ({ name: f.name, ms: ms.get(f.name) ?? 0 }))
 }
 
 export async function runEngine(run: EngineRun): Promise<Ran[]> {
@@ -241,15 +243,22 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
       run.out.debug('ROLLBACK')
     }
     // With one transaction for the run, the rollback took the earlier files along.
-    const kept = run.singleTransaction ? [] : await keptBefore(run, ran, client.lost)
+    const journal = run.singleTransaction ? undefined : await journalNow(run, client.lost)
+    const done = (f: MigrationFile) => journal!.has(f.name) === (run.direction === 'up')
+    const ms = new Map(ran.map((r) => [r.name, r.ms]))
+    const kept = run.singleTransaction ? [] : journal ? run.plan.filter(done).map((f) => ({ name: f.name, ms: ms.get(f.name) ?? 0 })) : ran
     for (const r of kept) run.out.info(`${run.direction === 'up' ? 'applied' : 'reverted'} ${r.name} before the failure (${r.ms} ms)`)
-    // A pipelined piece names its migration; else the one the runner announced last.
-    const name = client.failed?.migration ?? current?.name
+    // A pipelined piece names its migration; else the one the runner announced last. On a lost
+    // session the last answer that came back may be older than what ran: the journal decides.
+    let name = client.failed?.migration ?? current?.name
+    let failed = client.failed
+    const firstNotDone = journal && run.plan.find((f) => !done(f))
+    if (client.lost && firstNotDone && firstNotDone.name !== name) [name, failed] = [firstNotDone.name, undefined]
     const file = name ? byName.get(name) : undefined
     if (client.aborted) throw interrupted(run.signal.reason, leftByInterrupt(run, name, file, kept.length))
     throw migrationFailure(e, {
       cwd: run.cwd, target: run.target, direction: run.direction, name, file,
-      failed: client.failed, wholeRun: run.singleTransaction, table: run.table,
+      failed, wholeRun: run.singleTransaction, table: run.table,
     })
   } finally {
     run.signal.removeEventListener('abort', onAbort)

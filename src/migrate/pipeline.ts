@@ -58,7 +58,7 @@ const guarded = (p: Omit<Piece, 'prefix'> & { text: string }): Piece => ({ ...p,
  * statements, its journal row, and the COMMIT that also opens the next file's transaction.
  */
 export function pipelinePieces(plan: PipelinePlan): Piece[] {
-  const pieces: Piece[] = [{ text: 'BEGIN' }]
+  const pieces: Piece[] = [{ text: 'BEGIN;' }]
   plan.files.forEach(({ file, section }, i) => {
     const last = i === plan.files.length - 1
     const migration = file.name

@@ -94,7 +94,7 @@ export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClien
   const fail = (p: Piece, e: unknown, notRun: number) => {
     failed = p
     lost ||= isConnectionLost(e)
-    log(`${p.text}\n-- failed: ${(e as Error).message}`)
+    log(`${p.text.slice(p.prefix ?? 0)}\n-- failed: ${(e as Error).message}`)
     if (notRun > 0) log(`-- not run: the ${notRun} statement(s) after it`)
   }
   let aborted = false
@@ -132,7 +132,7 @@ export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClien
             inFlight++
             issue(piece).then(() => {
               inFlight--
-              log(piece.text)
+              log(piece.text.slice(piece.prefix ?? 0))
               onDone?.(piece)
               pump()
             }, (e: unknown) => {
