@@ -53,13 +53,17 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
   }
 }
 
-/** One attempt, no waiting: whether this session now holds the migration lock. */
+/**
+ * One attempt, no waiting: whether this session now holds the migration lock. A constant text
+ * without parameters: postgres.js describes a parameterised statement first, a round trip more,
+ * and would hold the queries pipelined behind it.
+ */
 export async function tryMigrationLock(sql: Queryable): Promise<boolean> {
-  const [{ ok }] = await sql<{ ok: boolean }[]>`select pg_try_advisory_lock(${MIGRATION_LOCK_ID.toString()}::bigint) as ok`
+  const [{ ok }] = await sql.unsafe<{ ok: boolean }[]>(`select pg_try_advisory_lock(${MIGRATION_LOCK_ID}) as ok`)
   return ok
 }
 
 export async function releaseMigrationLock(sql: Queryable): Promise<boolean> {
-  const [{ released }] = await sql<{ released: boolean }[]>`select pg_advisory_unlock(${MIGRATION_LOCK_ID.toString()}::bigint) as released`
+  const [{ released }] = await sql.unsafe<{ released: boolean }[]>(`select pg_advisory_unlock(${MIGRATION_LOCK_ID}) as released`)
   return released
 }
