@@ -19,8 +19,10 @@ function indexAfterCharacters(text: string, n: number): number {
 
 /** Where in the file the server's 1-based `position` (in characters) inside the sent piece points. */
 export function positionInFile(file: MigrationFile, piece: Piece, position: number): { line: number; column: number } | undefined {
-  if (piece.at === undefined || !(position >= 1)) return undefined
-  return lineAndColumn(file.content, piece.at + indexAfterCharacters(piece.text, position - 1))
+  // The server counts from the start of what was sent, our own prefix (pipeline.ts GUARD) included.
+  const n = position - (piece.prefix ?? 0)
+  if (piece.at === undefined || !(n >= 1)) return undefined
+  return lineAndColumn(file.content, piece.at + indexAfterCharacters(piece.text.slice(piece.prefix ?? 0), n - 1))
 }
 
 export interface FailureContext {
@@ -37,7 +39,7 @@ export interface FailureContext {
 }
 
 /** node-pg-migrate's own COMMIT, not a statement of the file. */
-const isCommit = (p: Piece | undefined) => !!p && p.at === undefined && !p.journal && /^\s*COMMIT;?\s*$/i.test(p.text)
+const isCommit = (p: Piece | undefined) => !!p && (!!p.commit || (p.at === undefined && !p.journal && /^\s*COMMIT;?\s*$/i.test(p.text)))
 
 /** What the failure left in the database, said plainly. */
 function aftermath(f: FailureContext, lost: boolean): string {
@@ -66,7 +68,7 @@ function head(f: FailureContext, where: string, at: { line: number; column: numb
 /** Where the failing statement starts, and its text, when the piece is one statement of the file. */
 function statementOf(f: FailureContext): { at: { line: number; column: number }; text: string } | undefined {
   if (!f.file || !f.failed?.statement || f.failed.at === undefined) return undefined
-  return { at: lineAndColumn(f.file.content, f.failed.at), text: f.failed.text }
+  return { at: lineAndColumn(f.file.content, f.failed.at), text: f.failed.text.slice(f.failed.prefix ?? 0) }
 }
 
 export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {

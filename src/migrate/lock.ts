@@ -53,6 +53,16 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
   }
 }
 
+/**
+ * One attempt, no waiting: whether this session now holds the migration lock. A constant text
+ * without parameters: postgres.js describes a parameterised statement first, a round trip more,
+ * and would hold the queries pipelined behind it.
+ */
+export async function tryMigrationLock(sql: Queryable): Promise<boolean> {
+  const [{ ok }] = await sql.unsafe<{ ok: boolean }[]>(`select pg_try_advisory_lock(${MIGRATION_LOCK_ID}) as ok`)
+  return ok
+}
+
 export async function releaseMigrationLock(sql: Queryable): Promise<void> {
-  await sql`select pg_advisory_unlock(${MIGRATION_LOCK_ID.toString()}::bigint)`
+  await sql.unsafe(`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`)
 }
