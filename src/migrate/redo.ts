@@ -22,10 +22,13 @@ export interface RedoResult {
 }
 
 const TRANSACTION_EDGE = /^\s*(begin|commit)\s*;?\s*$/i
+/** The pipelined run's last message ends its one transaction (pipeline.ts pipelinePieces). */
+const FINAL_COMMIT = /;\s*COMMIT\s*;?\s*$/i
 
 /**
  * The session as the engine sees it for one half of the redo: its BEGIN and COMMIT (the engine's
- * single-transaction mode) become no-ops, so both halves share the transaction we opened. Its
+ * single-transaction mode, and the COMMIT ending its pipelined last message) become no-ops, so
+ * both halves share the transaction we opened. Its
  * ROLLBACK on failure goes through and takes both halves back.
  */
 function insideOurTransaction(conn: postgres.ReservedSql): postgres.ReservedSql {
@@ -34,7 +37,7 @@ function insideOurTransaction(conn: postgres.ReservedSql): postgres.ReservedSql 
       if (prop !== 'unsafe') return Reflect.get(target, prop, receiver)
       return (text: string, ...rest: unknown[]) => TRANSACTION_EDGE.test(text)
         ? Object.assign(Promise.resolve([]), { cancel() {} })
-        : (target.unsafe as (...a: unknown[]) => unknown)(text, ...rest)
+        : (target.unsafe as (...a: unknown[]) => unknown)(text.replace(FINAL_COMMIT, ''), ...rest)
     },
   })
 }

@@ -3,11 +3,11 @@
 // anything is read, released (or the session closed, which releases it) whatever happens.
 import type postgres from 'postgres'
 import type { Context } from '../context.js'
-import { classifyError, connect, isOpen, withinDeadline } from '../db/connection.js'
+import { classifyError, isConnectionLost } from '../classify.js'
+import { connect, isOpen, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { Deadline } from '../duration.js'
 import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
-import { isConnectionLost } from './runner-client.js'
 import type { MigrateSettings } from './settings.js'
 
 export interface LockedSession {
