@@ -49,14 +49,15 @@ function addAppRows(db: string): void {
         insert into todos (user_id, title) select id, 'written in the app' from u`, db)
 }
 
-async function whenSeedCopiesTodos(): Promise<void> {
-  await waitFor(() => Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed' and query ilike 'copy todos%' and state = 'active'`)) > 0,
+// Sessions of this database only: other test files seed other databases of the same server at the same time.
+async function whenSeedCopiesTodos(db: string): Promise<void> {
+  await waitFor(() => Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and application_name = 'todo-db seed' and query ilike 'copy todos%' and state = 'active'`)) > 0,
     { what: 'the seed to reach the COPY of todos', timeoutMs: 30_000 })
 }
 
-/** 0 once every seed session has ended; the count left if some outlive 5 s. */
-async function seedBackendsGone(): Promise<number> {
-  const left = () => Number(psql(`select count(*) from pg_stat_activity where application_name = 'todo-db seed'`))
+/** 0 once every seed session on db has ended; the count left if some outlive 5 s. */
+async function seedBackendsGone(db: string): Promise<number> {
+  const left = () => Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and application_name = 'todo-db seed'`))
   await waitFor(() => left() === 0, { what: 'the seed sessions to end', timeoutMs: 5000 }).catch(() => {})
   return left()
 }
@@ -450,14 +451,14 @@ describe('todo-db seed is atomic', () => {
     try {
       const url = urlAtPort(proxy.port, db)
       const pending = seed(db, big, url)
-      await whenSeedCopiesTodos()
+      await whenSeedCopiesTodos(db)
       proxy.cut()
       const r = await pending
       expect(r.code).not.toBe(0)
       expect(r.stderr).toMatch(/connection was lost during the seed.*nothing was changed/)
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1) // no crash, no stack trace
       expect(r.code).toBe(2)
-      expect(await seedBackendsGone()).toBe(0)
+      expect(await seedBackendsGone(db)).toBe(0)
       expect(digest(db)).toEqual(before)
     expect(schemaDigest(db)).toBe(schemaBefore)
     } finally {
@@ -467,10 +468,10 @@ describe('todo-db seed is atomic', () => {
 
   it('SIGINT mid-load cancels the statement on the server, rolls back and exits 130', async () => {
     // The COPY seen below must be this run's, not a backend of the test before still rolling back.
-    expect(await seedBackendsGone()).toBe(0)
+    expect(await seedBackendsGone(db)).toBe(0)
     let child: ChildProcess | undefined
     const pending: Promise<CliResult> = runCli(['seed', '--database-url', dbUrl(db), ...big], { onSpawn: (ch) => (child = ch) })
-    await whenSeedCopiesTodos()
+    await whenSeedCopiesTodos(db)
     child!.kill('SIGINT')
     const r = await pending
     expect(r.code).toBe(130)
@@ -478,7 +479,7 @@ describe('todo-db seed is atomic', () => {
     expect(serverLog()).toMatch(/COPY from stdin failed: Error: todo-db seed: interrupted \(SIGINT\)/)
     // gone as the process exits (the server may still be rolling back, so wait for it, briefly),
     // not when the server notices a dead socket
-    expect(await seedBackendsGone()).toBe(0)
+    expect(await seedBackendsGone(db)).toBe(0)
     expect(digest(db)).toEqual(before)
     expect(schemaDigest(db)).toBe(schemaBefore)
   })
@@ -502,15 +503,15 @@ describe('todo-db seed is atomic', () => {
   })
 
   it('SIGTERM mid-load does the same and exits 143', async () => {
-    expect(await seedBackendsGone()).toBe(0)
+    expect(await seedBackendsGone(db)).toBe(0)
     let child: ChildProcess | undefined
     const pending = runCli(['seed', '--database-url', dbUrl(db), ...big], { onSpawn: (ch) => (child = ch) })
-    await whenSeedCopiesTodos()
+    await whenSeedCopiesTodos(db)
     child!.kill('SIGTERM')
     const r = await pending
     expect(r.code).toBe(143)
     expect(serverLog()).toMatch(/COPY from stdin failed: Error: todo-db seed: interrupted \(SIGTERM\)/)
-    expect(await seedBackendsGone()).toBe(0)
+    expect(await seedBackendsGone(db)).toBe(0)
     expect(digest(db)).toEqual(before)
     expect(schemaDigest(db)).toBe(schemaBefore)
   })

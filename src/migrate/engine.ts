@@ -9,7 +9,8 @@ import type { MigrationBuilderActions } from 'node-pg-migrate/sqlMigration'
 import type { Output } from '../output.js'
 import type { DbTarget } from '../db/url.js'
 import { IGNORE_PATTERN, isPlainSql, runsOutsideTransaction, type MigrationFile } from './files.js'
-import { interrupted } from '../errors.js'
+import { TodoDbError, interrupted } from '../errors.js'
+import { classifyError } from '../classify.js'
 import { withSql } from '../db/connection.js'
 import { Deadline } from '../duration.js'
 import { JOURNAL_SCHEMA, journalStatements, readJournal } from './journal.js'
@@ -142,6 +143,19 @@ async function applyPlan(run: EngineRun, client: RunnerClient, logger: Logger, s
 }
 
 /** What Ctrl-C left behind, for the one-line message. */
+const uncertain = (name: string | undefined) =>
+  `the connection went before the server's answers came back: ${name ?? 'the migration'} and the files after it may or may not have been committed; see todo-db migrate status before running it again`
+
+/** The link went after the server had run (and the journal records) every file of the run. */
+function allDoneThenLost(run: EngineRun, e: unknown, aborted: boolean): TodoDbError {
+  const done = `every migration of this run was ${run.direction === 'up' ? 'applied' : 'reverted'} (${run.plan.length}; the migrations table records each)`
+  if (aborted) return interrupted(run.signal.reason, `${done} before the signal took effect`)
+  const cause = classifyError(e, run.target)
+  return new TodoDbError(`${cause.message}; but ${done} before the connection went, so nothing was rolled back`, {
+    code: cause.code, exitCode: cause.exitCode, hint: cause.hint, cause: e,
+  })
+}
+
 function leftByInterrupt(run: EngineRun, name: string | undefined, file: MigrationFile | undefined, kept: number): string {
   if (run.singleTransaction) return 'the run was rolled back; the database is as before'
   if (file && runsOutsideTransaction(file)) return `${name} ran outside a transaction and was cancelled: check what it left (an INVALID index, say)`
@@ -182,8 +196,11 @@ function expander(run: EngineRun, sections: Map<string, Section | undefined>, cu
  */
 async function journalNow(run: EngineRun, lost: boolean): Promise<Set<string> | undefined> {
   try {
+    // After a signal the answer must come within a second: half a second for the look, then
+    // "may or may not" is the honest answer.
+    const ms = run.signal.aborted ? 500 : 5000
     const rows = lost
-      ? await withSql(run.target, { deadline: new Deadline(5000), applicationName: 'todo-db migrate' }, (sql) => readJournal(sql, run.table))
+      ? await withSql(run.target, { deadline: new Deadline(ms), applicationName: 'todo-db migrate' }, (sql) => readJournal(sql, run.table))
       : await readJournal(run.conn, run.table)
     return new Set(rows.map((a) => a.name))
   } catch (e) {
@@ -254,11 +271,15 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     let failed = client.failed
     const firstNotDone = journal && run.plan.find((f) => !done(f))
     if (client.lost && firstNotDone && firstNotDone.name !== name) [name, failed] = [firstNotDone.name, undefined]
+    // Pipelined, the server may have run every file before the link went: the journal says so.
+    if (client.lost && journal && !firstNotDone && !run.singleTransaction) throw allDoneThenLost(run, e, client.aborted)
+    // The session is gone and the journal could not be read: what the server committed is unknown.
+    const unknown = client.lost && !journal && !run.singleTransaction
     const file = name ? byName.get(name) : undefined
-    if (client.aborted) throw interrupted(run.signal.reason, leftByInterrupt(run, name, file, kept.length))
+    if (client.aborted) throw interrupted(run.signal.reason, unknown ? uncertain(name) : leftByInterrupt(run, name, file, kept.length))
     throw migrationFailure(e, {
       cwd: run.cwd, target: run.target, direction: run.direction, name, file,
-      failed, wholeRun: run.singleTransaction, table: run.table,
+      failed, wholeRun: run.singleTransaction, table: run.table, uncertain: unknown,
     })
   } finally {
     run.signal.removeEventListener('abort', onAbort)

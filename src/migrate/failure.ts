@@ -35,6 +35,8 @@ export interface FailureContext {
   failed?: Piece
   /** The run was one transaction: nothing of any of its files remains. */
   wholeRun?: boolean
+  /** The session was lost and the journal could not be read back: what was committed is unknown. */
+  uncertain?: boolean
   table?: string
 }
 
@@ -48,6 +50,7 @@ function aftermath(f: FailureContext, lost: boolean): string {
   }
   const what = f.wholeRun ? 'run' : 'migration'
   // Lost while COMMIT was on its way: the server may have committed before the link went.
+  if (f.uncertain) return `the server's answers were lost with the connection, so this ${what} and the files after it may or may not have been committed: see todo-db migrate status before running it again`
   if (lost && isCommit(f.failed)) return `the ${what} may or may not have been committed: see todo-db migrate status before running it again`
   if (lost) return `the server rolls the ${what} back with the session, nothing of it remains`
   return f.wholeRun ? 'the whole run was rolled back, the database is as before' : 'it was rolled back, nothing of it remains'
