@@ -178,3 +178,17 @@ describe('migrate redo', () => {
     expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
   })
 })
+
+describe('migrate baseline follows renames', () => {
+  it('a table, column and constraint renamed by a later migration are looked for under their new names', async () => {
+    const dir = migrationsDir({
+      '1764000000010_labels.sql': sqlFile('create table labels (id int primary key, txt text, constraint labels_txt_len check (char_length(txt) < 9));', 'drop table labels;'),
+      '1764000000011_rename.sql': sqlFile('alter table labels rename to tags;\nalter table tags rename column txt to label;\nalter table tags rename constraint labels_txt_len to tags_label_len;', 'alter table tags rename to labels;'),
+    })
+    const db = await adoptedDb()
+    psql('create table tags (id int primary key, label text, constraint tags_label_len check (char_length(label) < 9))', db)
+    const r = await migrate(db, ['baseline', '--json'], { dir })
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).baselined.at(-1).objects).toEqual(expect.arrayContaining([{ kind: 'table', name: 'tags' }, { kind: 'constraint', name: 'tags_label_len on tags' }]))
+  })
+})

@@ -31,7 +31,8 @@ const RELATION_KINDS: Record<string, ObjectKind> = {
 /**
  * The objects left by running `sections` in order: each creation adds one, each drop removes it
  * (with what hangs on a dropped table), so that a later migration dropping an index an earlier
- * one created is not reported missing. Objects the statements touch otherwise are not tracked.
+ * one created is not reported missing; a rename moves it. Objects the statements touch otherwise
+ * are not tracked.
  */
 export async function createdObjects(sections: { migration: string; sql: string }[]): Promise<DbObject[]> {
   const { parseSync } = await loadParser()
@@ -48,6 +49,21 @@ export async function createdObjects(sections: { migration: string; sql: string 
       live.delete(key(kind, name))
       if (kind !== 'table' && kind !== 'view') return
       for (const [k, o] of live) if (o.table === name) live.delete(k)
+    }
+    // The object under its new name; what hangs on a renamed table follows it.
+    const rename = (kind: ObjectKind, from: string, parts: string[], table?: string) => {
+      const had = live.get(key(kind, from))
+      if (!had) return
+      live.delete(key(kind, from))
+      add(kind, parts, table)
+      if (kind !== 'table' && kind !== 'view') return
+      const to = qualified(parts)
+      for (const [k, o] of live) {
+        if (o.table !== from) continue
+        live.delete(k)
+        const moved = { ...o, table: to, name: `${o.object} on ${to}` }
+        live.set(key(o.kind, moved.name), moved)
+      }
     }
     for (const { stmt } of parseSync(sql).stmts ?? []) {
       const [type, s] = Object.entries(stmt as Node)[0] as [string, Node]
@@ -95,6 +111,19 @@ export async function createdObjects(sections: { migration: string; sql: string 
             if (c.subtype === 'AT_DropConstraint') drop('constraint', `${c.name} on ${table}`)
             if (c.subtype === 'AT_AddColumn' && c.def?.ColumnDef?.colname) add('column', [c.def.ColumnDef.colname], table)
             if (c.subtype === 'AT_DropColumn') drop('column', `${c.name} on ${table}`)
+          }
+          break
+        }
+        case 'RenameStmt': {
+          const table = s.relation ? relName(s.relation) : undefined
+          const kind = RELATION_KINDS[s.renameType]
+          if (kind && table) rename(kind, table, [s.relation.schemaname, s.newname].filter(Boolean))
+          else if (s.renameType === 'OBJECT_COLUMN' && table) rename('column', `${s.subname} on ${table}`, [s.newname], table)
+          else if (s.renameType === 'OBJECT_TABCONSTRAINT' && table) rename('constraint', `${s.subname} on ${table}`, [s.newname], table)
+          else if (s.renameType === 'OBJECT_TRIGGER' && table) rename('trigger', `${s.subname} on ${table}`, [s.newname], table)
+          else if (s.renameType === 'OBJECT_FUNCTION' && s.object?.ObjectWithArgs) {
+            const from = names(s.object.ObjectWithArgs.objname)
+            rename('function', qualified(from), [...from.slice(0, -1), s.newname])
           }
           break
         }
