@@ -5,7 +5,8 @@ import { appendFileSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { psql } from './helpers/db.js'
-import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './helpers/migrate.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sleeping, sqlFile, startMigrate } from './helpers/migrate.js'
+import { waitFor } from './helpers/wait.js'
 
 /** A database with the app's schema but no migration history, as create_all or a restored dump leaves it. */
 async function adoptedDb(): Promise<string> {
@@ -190,5 +191,25 @@ describe('migrate baseline follows renames', () => {
     const r = await migrate(db, ['baseline', '--json'], { dir })
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).baselined.at(-1).objects).toEqual(expect.arrayContaining([{ kind: 'table', name: 'tags' }, { kind: 'constraint', name: 'tags_label_len on tags' }]))
+  })
+})
+
+describe('migrate redo, interrupted', () => {
+  it('Ctrl-C in the up half takes the down half back too: exit 130, the rows and the journal as before', async () => {
+    const TAGS = '1764000000010_tags'
+    const up = 'create table tags (id int primary key);\ninsert into tags select id from tag_seed;\nselect pg_sleep(case when exists (select 1 from tag_seed where id = 42) then 30 else 0 end);'
+    const dir = migrationsDir({ [`${TAGS}.sql`]: sqlFile(up, 'drop table tags;') })
+    const db = freshDb('redo')
+    psql('create table tag_seed (id int); insert into tag_seed values (1)', db)
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    psql('insert into tags values (99); insert into tag_seed values (42)', db)
+    const run = startMigrate(db, ['redo', '--yes'], { dir })
+    await waitFor(() => sleeping(db) === 1, { what: 'the up half to sleep in pg_sleep(30)' })
+    run.kill('SIGINT')
+    const r = await run.result
+    expect(r.code, r.stderr).toBe(130)
+    expect(psql('select string_agg(id::text, \',\' order by id) from tags', db)).toBe('1,99')
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, TAGS])
+    await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0 || undefined, { what: 'the session to end' })
   })
 })
