@@ -1,6 +1,7 @@
 // Where migrations live and how long they may wait: flags over the config file over defaults.
 import { existsSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
+import { sourceName } from '../config.js'
 import type { Context } from '../context.js'
 import { parseDuration } from '../duration.js'
 import { badInput } from '../errors.js'
@@ -21,9 +22,10 @@ export interface MigrateFlags {
 
 /** The migrations folder, absolute: --migrations-dir, else the config's migrationsDir. */
 export function migrationsDirOf(ctx: Context, flags: MigrateFlags): string {
-  const dir = flags.migrationsDir ?? ctx.config.migrationsDir
+  const s = ctx.setting('migrationsDir', { name: '--migrations-dir', value: flags.migrationsDir })
+  const dir = String(s.value)
   // "" would resolve to the current folder: every applied migration would look missing (drift).
-  if (dir.trim() === '') throw badInput('--migrations-dir is empty', 'name the migrations folder', 'EMPTY_VALUE')
+  if (dir.trim() === '') throw badInput(`${sourceName(s.source)} is empty`, 'name the migrations folder', 'EMPTY_VALUE')
   return isAbsolute(dir) ? dir : resolve(ctx.cwd, dir)
 }
 
@@ -65,14 +67,17 @@ export function createDirOf(ctx: Context, flags: MigrateFlags): string {
 }
 
 export function migrateSettings(ctx: Context, flags: MigrateFlags): MigrateSettings {
-  const table = flags.migrationsTable ?? ctx.config.migrationsTable
+  const t = ctx.setting('migrationsTable', { name: '--migrations-table', value: flags.migrationsTable })
+  const table = String(t.value)
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) {
-    throw badInput(`migrations table "${table}" is not a plain table name`, 'use letters, digits and _', 'BAD_TABLE_NAME')
+    throw badInput(`${sourceName(t.source)}: migrations table "${table}" is not a plain table name`, 'use letters, digits and _', 'BAD_TABLE_NAME')
   }
+  const lock = ctx.setting('timeouts.lock', { name: '--lock-timeout', value: flags.lockTimeout })
+  const statement = ctx.setting('timeouts.statement')
   return {
     dir: applyDirOf(ctx, flags),
     table,
-    lockTimeoutMs: parseDuration(flags.lockTimeout ?? ctx.config.timeouts.lock, flags.lockTimeout !== undefined ? '--lock-timeout' : 'timeouts.lock'),
-    statementTimeoutMs: parseDuration(ctx.config.timeouts.statement, 'timeouts.statement'),
+    lockTimeoutMs: parseDuration(lock.value, sourceName(lock.source)),
+    statementTimeoutMs: parseDuration(statement.value, sourceName(statement.source)),
   }
 }
