@@ -1,6 +1,7 @@
 // npm run bench: starts a throwaway PostgreSQL, then runs every bench/*.bench.mjs against it.
 // Each compares todo-db with a reference measured in the same run and prints ratios.
-import { readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { spawn } from 'node:child_process'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,6 +43,17 @@ async function time(fn) {
   return Number(process.hrtime.bigint() - started) / 1e6
 }
 
+/**
+ * Imports one of the tests' TypeScript helpers (test/helpers/*.ts), bundled by esbuild, so the
+ * bench uses the very proxy the tests use rather than a copy.
+ */
+async function importTs(path) {
+  const { build } = await import('esbuild')
+  const outfile = join(mkdtempSync(join(tmpdir(), 'todo-db-bench-ts-')), 'helper.mjs')
+  await build({ entryPoints: [resolve(here, '..', path)], outfile, bundle: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'warning' })
+  return import(outfile)
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const only = process.argv.slice(2)
@@ -53,7 +65,7 @@ try {
     console.log(`\n## ${file.replace('.bench.mjs', '')}`)
     const mod = await import(join(here, file))
     try {
-      await mod.default({ cluster, bin, runCli, timed, time, median, log: (line) => console.log(line) })
+      await mod.default({ cluster, bin, runCli, timed, time, median, importTs, log: (line) => console.log(line) })
     } catch (e) {
       failed = true
       console.log(`bench failed: ${e.message}`)

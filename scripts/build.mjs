@@ -9,7 +9,8 @@ import { rmSync } from 'node:fs'
 
 rmSync('dist', { recursive: true, force: true })
 await build({
-  entryPoints: ['src/cli.ts'],
+  // main.ts imports cli.ts: one entry, the bin's.
+  entryPoints: ['src/main.ts'],
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,

@@ -1,9 +1,10 @@
-// The commander program: global options, every command's flags and help, and the one exit.
+// The commander program: global options, every command's flags and help; run() returns the exit
+// code (src/main.ts wires signals, crashes and the exit around it).
 // Command modules are imported only when their command runs, so `--help` stays cheap.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { ExitCode, badInput, redact, registerCredentialsIn, registerSecretsOf, toTodoDbError } from './errors.js'
+import { ExitCode, badInput, exitCodesHelp, redact, registerCredentialsIn, registerSecretsOf, toTodoDbError } from './errors.js'
 import { loadEnv } from './config.js'
 import { createOutput, type OutputOptions } from './output.js'
 import { PACKAGE_ROOT } from './package-root.js'
@@ -36,16 +37,6 @@ export interface RunInput {
   signal?: AbortSignal
   streams?: Pick<OutputOptions, 'stdout' | 'stderr'>
 }
-
-const EXIT_CODES_HELP = `
-Exit codes:
-  0  done / server accepting connections
-  1  refused or failed: wrong password, no such database, a migration or the API failed
-  2  no answer: server or API unreachable within the timeout
-  3  bad input: flags, malformed URL, DATABASE_URL or NEON_API_KEY missing
-  4  drift: an applied migration was edited or removed
-  5  migrations pending (migrate status --exit-code)
-  130/143  interrupted by SIGINT/SIGTERM (the database is left as it was)`
 
 function buildProgram(run: (load: Loader, cmd: Command, args: string[]) => Promise<void>): Command {
   const lazy = (module: keyof typeof COMMANDS, name = 'run', opts: { config?: boolean } = {}): Loader =>
@@ -86,7 +77,8 @@ Examples:
   $ todo-db migrate up                   apply pending migrations
   $ todo-db seed --users 10 --todos 500  load deterministic dev data
   $ todo-db health --timeout 5s          exit 0 when the database accepts connections
-${EXIT_CODES_HELP}
+
+${exitCodesHelp()}
 
 Environment: DATABASE_URL, DATABASE_URL_UNPOOLED, NEON_API_KEY, NEON_API_HOST, NO_COLOR (see README).`)
 
@@ -103,11 +95,7 @@ Environment: DATABASE_URL, DATABASE_URL_UNPOOLED, NEON_API_KEY, NEON_API_HOST, N
     .description('check that the database accepts connections (pg_isready-style exit codes)')
     .option('-t, --timeout <duration>', 'hard deadline: 5s, 500ms, 1m or seconds', '5s')
     .addHelpText('after', `
-Exit codes (as pg_isready):
-  0  accepting connections
-  1  rejected: wrong password, no such database or role, too many connections, starting up
-  2  no answer within --timeout
-  3  bad input: malformed URL, bad --timeout, DATABASE_URL not set
+${exitCodesHelp('health', 'Exit codes (as pg_isready):')}
 
 Examples:
   $ todo-db health --timeout 5s
@@ -133,9 +121,7 @@ runs outside one, for CREATE INDEX CONCURRENTLY. Concurrent runs queue on an adv
 up/down need a direct session: with a PgBouncer URL (pgbouncer=true) set DATABASE_URL_UNPOOLED;
 a Neon -pooler host is switched to its direct host. status and --dry-run work through a pooler.
 
-Exit codes: 0 done, 1 a migration or database error (or "no" to down's question), 2 no answer
-from the server, 3 bad input (count, --to, pooled-only URL, down of several without --yes and no
-terminal), 4 drift (an applied file edited or missing), 5 migrations pending (status --exit-code)`)
+${exitCodesHelp('migrate')}`)
   const migrationOptions = (c: Command) =>
     c
       .option('--migrations-dir <dir>', 'folder of SQL migrations (default: config migrationsDir, "migrations")')
@@ -214,14 +200,7 @@ Examples:
 Running it again with the same options (and day) leaves the same rows; other seeds' rows and the app's own
 rows are left alone unless --reset. Any error, a lost connection, SIGINT or SIGTERM rolls it all back.
 
-Exit codes:
-  0  seeded
-  1  "no" to --reset's question; refused or failed: schema not migrated (run todo-db migrate up), app rows depend on seed rows
-     this run would delete (--accept-data-loss), --reset when other tables refer to users
-     (--cascade), a constraint, a lock timeout, another seed running
-  2  no answer from the server, or the connection was lost (nothing was changed)
-  3  bad input: flags, config, database URL, --reset without --yes where there is no terminal to ask
-  130/143  interrupted by SIGINT/SIGTERM (nothing was changed)
+${exitCodesHelp('seed')}
 
 Examples:
   $ todo-db seed
@@ -271,12 +250,7 @@ Examples:
 The spellings from before the subcommands still work: provision --local [--stop|--destroy],
 provision --delete-branch NAME, provision list, provision [--project X --branch Y ...] (Neon).
 
-Exit codes:
-  0  done
-  1  the Neon API refused (bad key, quota, conflict: its message is shown), or the local server failed
-  2  the Neon API unreachable, or not done within --timeout
-  3  bad input: flags, no NEON_API_KEY, several organizations to choose from (--org), delete-branch
-     or local destroy without --yes where there is no terminal to ask (a "no" to the question is 1)`)
+${exitCodesHelp('provision')}`)
 
   const neon = provision
     .command('neon')
@@ -381,7 +355,7 @@ Examples:
 }
 
 /** Whether argv asks for --json (before any "--"), for errors that come before commander has parsed it. */
-function jsonRequested(argv: string[]): boolean {
+export function jsonRequested(argv: string[]): boolean {
   const end = argv.indexOf('--')
   return (end < 0 ? argv : argv.slice(0, end)).includes('--json')
 }
@@ -457,48 +431,3 @@ export async function run(input: RunInput): Promise<number> {
   }
   return exitCode
 }
-
-/** The bin's entry: wires signals, runs, exits. */
-export async function main(argv: string[]): Promise<void> {
-  const controller = new AbortController()
-  let signalled: NodeJS.Signals | undefined
-  const signalExit = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM)
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) process.exit(signalExit(sig))
-    signalled = sig
-    controller.abort(sig)
-    // Commands roll back and return within a second (the connection layer closes a connection that
-    // does not answer); this is the backstop if one does not, and it still says why it stops.
-    setTimeout(() => {
-      process.stderr.write(`error: interrupted (${sig}): stopped without waiting for the clean-up; the server rolls back what was not committed\n`)
-      process.exit(signalExit(sig))
-    }, 10_000).unref()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  // Last line of defence: a driver callback that throws after its socket died must still end in
-  // one redacted line and a documented exit code, never a stack trace.
-  const onCrash = (e: unknown) => {
-    const err = toTodoDbError(e)
-    // With --json, the failure document too, unless the command's own is out already.
-    createOutput({ json: jsonRequested(argv.slice(2)) }).error(err)
-    if (process.env.TODO_DB_DEBUG && e instanceof Error && e.stack) process.stderr.write(redact(e.stack) + '\n')
-    process.exit(signalled ? (signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM) : err.exitCode)
-  }
-  process.on('uncaughtException', onCrash)
-  process.on('unhandledRejection', onCrash)
-
-  // Node exits with 0 when nothing is left to wait for, even while run() is pending (a promise
-  // that no socket or timer will ever settle): that must never pass for success.
-  const orphaned = () => {
-    process.stderr.write(signalled ? `error: interrupted (${signalled})\n` : 'error: internal: the command stopped without a result\n')
-    process.exit(signalled ? signalExit(signalled) : ExitCode.FAILED)
-  }
-  process.once('beforeExit', orphaned)
-  let code = await run({ argv: argv.slice(2), signal: controller.signal })
-  process.removeListener('beforeExit', orphaned)
-  if (signalled && code !== ExitCode.OK) code = signalled === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM
-  // Exit once stdout is flushed; a socket left half-open (a blackholed host) must not keep us alive.
-  process.stdout.write('', () => process.exit(code))
-}
-

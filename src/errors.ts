@@ -1,16 +1,13 @@
-// One place for error kinds, exit codes and redaction. Only src/cli.ts calls process.exit.
+// One place for error kinds, exit codes and redaction. Only src/main.ts calls process.exit.
+// What a thrown driver or network error means (transient? lost? which kind?) is decided in
+// src/classify.ts, which turns it into one of these.
 
 export const ExitCode = {
   OK: 0,
-  /** The server (or the Neon API) answered and refused, or a migration/statement failed. */
   FAILED: 1,
-  /** No answer within the deadline: host down, blackholed, unreachable. */
   NO_RESPONSE: 2,
-  /** Bad input: flags, URL, missing DATABASE_URL, unknown migration. */
   BAD_INPUT: 3,
-  /** Applied migrations differ from the files on disk. */
   DRIFT: 4,
-  /** `migrate status --exit-code`: migrations are pending (dbmate's flag of the same name). */
   PENDING: 5,
   SIGINT: 130,
   SIGTERM: 143,
@@ -18,8 +15,137 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
+/** The commands whose help lists their exit codes. */
+export type ExitCodeCommand = 'health' | 'migrate' | 'seed' | 'provision'
+
+export interface ExitCodeRow {
+  codes: readonly ExitCodeValue[]
+  /** What the code means for every command (the root help and the README); `code spans` in Markdown. */
+  meaning: string
+  /** The commands that can exit so, with what it means for each when it says more than `meaning` (true: `meaning`). */
+  commands: Partial<Record<ExitCodeCommand, string | true>>
+}
+
+/**
+ * THE exit-code table: the help of each command renders its rows (exitCodesHelp), and the README's
+ * table is generated from it (exitCodesMarkdown; test/exit-codes.test.ts fails when they differ).
+ * A lost connection is "no response" (2) wherever it happens: the server did not answer what we sent.
+ */
+export const EXIT_CODES: readonly ExitCodeRow[] = [
+  {
+    codes: [ExitCode.OK],
+    meaning: 'done; for `health`, accepting connections',
+    commands: { health: 'accepting connections', migrate: 'done', seed: 'seeded', provision: 'done' },
+  },
+  {
+    codes: [ExitCode.FAILED],
+    meaning: 'the server or the Neon API answered and refused (wrong password, no such database), or a migration/statement failed',
+    commands: {
+      health: 'rejected: wrong password, no such database or role, too many connections, starting up',
+      migrate: 'a migration or database error, the migration lock not free within the lock timeout, or "no" to `down`\'s question',
+      seed: 'refused or failed: schema not migrated (run `todo-db migrate up`), app rows depend on seed rows this run would delete ' +
+        '(`--accept-data-loss`), `--reset` when other tables refer to users (`--cascade`), a constraint, a lock timeout, another seed running, or "no" to `--reset`\'s question',
+      provision: 'the Neon API refused (bad key, quota, conflict: its message is shown), the local server failed, or "no" to the question',
+    },
+  },
+  {
+    codes: [ExitCode.NO_RESPONSE],
+    meaning: 'no answer: server or API unreachable within the deadline, or the connection was lost (what was not committed is rolled back)',
+    commands: {
+      health: 'no answer within `--timeout`',
+      migrate: 'no answer from the server, or the connection was lost (the server rolls back the running migration)',
+      seed: 'no answer from the server, or the connection was lost (nothing was changed)',
+      provision: 'the Neon API unreachable, or not done within `--timeout`',
+    },
+  },
+  {
+    codes: [ExitCode.BAD_INPUT],
+    meaning: 'bad input: unknown command or flag, malformed URL, `DATABASE_URL` / `NEON_API_KEY` missing, unknown migration, a destructive command without `--yes` where there is no terminal to ask',
+    commands: {
+      health: 'bad input: malformed URL, bad `--timeout`, `DATABASE_URL` not set',
+      migrate: 'bad input: count, `--to`, pooled-only URL, transaction control in a file, a file not UTF-8, `down` of several without `--yes` and no terminal',
+      seed: 'bad input: flags, config, database URL, `--reset` without `--yes` and no terminal',
+      provision: 'bad input: flags, no `NEON_API_KEY`, several organizations to choose from (`--org`), `delete-branch` or `local destroy` without `--yes` and no terminal',
+    },
+  },
+  {
+    codes: [ExitCode.DRIFT],
+    meaning: 'drift: an applied migration was edited or removed',
+    commands: { migrate: true },
+  },
+  {
+    codes: [ExitCode.PENDING],
+    meaning: '`migrate status --exit-code`: migrations are pending',
+    commands: { migrate: 'migrations pending (`status --exit-code`)' },
+  },
+  {
+    codes: [ExitCode.SIGINT, ExitCode.SIGTERM],
+    meaning: 'interrupted by SIGINT / SIGTERM; the database is left as it was',
+    commands: { health: true, migrate: true, seed: true, provision: true },
+  },
+]
+
+const plain = (text: string) => text.replace(/`/g, '')
+
+/** `text` after `head`, hard-wrapped at `width`, continuation lines indented to where it starts. */
+function wrap(head: string, text: string, width = 100): string {
+  const indent = ' '.repeat(head.length)
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && (lines.length ? indent : head).length + line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  return [...lines, line].map((l, i) => (i ? indent : head) + l).join('\n')
+}
+
+/** The "Exit codes:" block of a command's help (of the root's, without a command). */
+export function exitCodesHelp(command?: ExitCodeCommand, title = 'Exit codes:'): string {
+  const rows = EXIT_CODES.flatMap((row) => {
+    const own = command ? row.commands[command] : true
+    if (!own) return []
+    return [{ label: row.codes.join('/'), meaning: plain(own === true ? row.meaning : own) }]
+  })
+  const width = Math.max(...rows.map((r) => r.label.length)) + 2
+  return [title, ...rows.map((r) => wrap(`  ${r.label.padEnd(width)}`, r.meaning))].join('\n')
+}
+
+/** The README's table. */
+export function exitCodesMarkdown(): string {
+  return ['| code | meaning |', '| --- | --- |', ...EXIT_CODES.map((r) => `| ${r.codes.join(' / ')} | ${r.meaning} |`)].join('\n')
+}
+
+/**
+ * Every error code we give (`code` in --json, stable for scripts). A driver's own codes (SQLSTATE,
+ * ECONNRESET) are kept apart, in `sqlState` or the cause. Grouped by where they come from.
+ */
+export type ErrorCode =
+  // anywhere
+  | 'BAD_INPUT' | 'USAGE' | 'EMPTY_VALUE' | 'FAILED' | 'INTERNAL' | 'INTERRUPTED' | 'NO_RESPONSE'
+  // config, URLs, env files
+  | 'NO_DATABASE_URL' | 'POOLED_URL' | 'ENV_FILE_NOT_A_FILE'
+  // destructive commands (confirm.ts)
+  | 'CONFIRMATION_REQUIRED' | 'CANCELLED'
+  // the database (classify.ts)
+  | 'AUTH_FAILED' | 'DATABASE_NOT_FOUND' | 'TOO_MANY_CONNECTIONS' | 'SERVER_STARTING' | 'LOCK_TIMEOUT' | 'CANCELED'
+  | 'HOST_NOT_FOUND' | 'SSL_REFUSED' | 'SSL_ERROR' | 'STALLED' | 'DB_ERROR'
+  // migrate
+  | 'MIGRATION_FAILED' | 'DRIFT' | 'UNKNOWN_MIGRATION' | 'IRREVERSIBLE' | 'NO_MIGRATIONS_DIR' | 'BAD_ENCODING'
+  | 'BAD_MIGRATION_NAME' | 'DUPLICATE_MIGRATION' | 'TRANSACTION_CONTROL' | 'BAD_TABLE_NAME' | 'BAD_NAME'
+  // seed
+  | 'NOT_MIGRATED' | 'SEED_BUSY' | 'SEED_DATA_LOSS' | 'RESET_NEEDS_CASCADE' | 'BAD_COUNT'
+  // provision: the Neon API
+  | 'NO_API_KEY' | 'BAD_API_HOST' | 'API_UNREACHABLE' | 'API_UNCERTAIN' | 'API_AUTH' | 'API_NOT_FOUND' | 'API_REFUSED'
+  | 'API_BAD_ANSWER' | 'DEADLINE' | 'ORG_REQUIRED' | 'AMBIGUOUS_PROJECT' | 'PROJECT_NOT_FOUND' | 'PARENT_NOT_FOUND'
+  | 'NO_DEFAULT_BRANCH' | 'DEFAULT_BRANCH' | 'BRANCH_HAS_CHILDREN' | 'OPERATION_FAILED' | 'GITHUB_OUTPUT'
+  // provision: the local server
+  | 'LOCAL_BUSY' | 'LOCAL_INIT_FAILED' | 'LOCAL_NO_BINARIES' | 'LOCAL_START_FAILED' | 'LOCAL_STATE_MISSING'
+  | 'LOCAL_STOP_FAILED' | 'NO_POSTGRES_USER'
+
 export interface ErrorDetails {
-  code: string
+  code: ErrorCode
   exitCode: ExitCodeValue
   hint?: string
   sqlState?: string
@@ -29,7 +155,7 @@ export interface ErrorDetails {
 }
 
 export class TodoDbError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly exitCode: ExitCodeValue
   readonly hint?: string
   readonly sqlState?: string
@@ -56,18 +182,18 @@ export class TodoDbError extends Error {
   }
 }
 
-export const badInput = (message: string, hint?: string, code = 'BAD_INPUT') =>
+export const badInput = (message: string, hint?: string, code: ErrorCode = 'BAD_INPUT') =>
   new TodoDbError(message, { code, exitCode: ExitCode.BAD_INPUT, hint })
 
 export const failed = (message: string, details: Partial<ErrorDetails> = {}) =>
   new TodoDbError(message, { code: 'FAILED', exitCode: ExitCode.FAILED, ...details })
 
-/** Stopped by SIGINT or SIGTERM (the abort reason of ctx.signal): exit 130 or 143. */
-export const interrupted = (reason: unknown, detail?: string) =>
-  new TodoDbError(detail ? `interrupted: ${detail}` : 'interrupted', {
-    code: 'INTERRUPTED',
-    exitCode: reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT,
-  })
+/** The exit code of a signal (the abort reason of ctx.signal): 143 for SIGTERM, else 130. */
+export const signalExitCode = (reason: unknown): ExitCodeValue => (reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT)
+
+/** Stopped by SIGINT or SIGTERM: exit 130 or 143. `message` replaces the usual "interrupted: detail". */
+export const interrupted = (reason: unknown, detail?: string, message?: string) =>
+  new TodoDbError(message ?? (detail ? `interrupted: ${detail}` : 'interrupted'), { code: 'INTERRUPTED', exitCode: signalExitCode(reason) })
 
 export const noResponse = (message: string, details: Partial<ErrorDetails> = {}) =>
   new TodoDbError(message, { code: 'NO_RESPONSE', exitCode: ExitCode.NO_RESPONSE, ...details })

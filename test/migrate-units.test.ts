@@ -92,3 +92,36 @@ describe('planning', () => {
     expect(() => parseCount(raw)).toThrow(expect.objectContaining({ exitCode: 3 }))
   })
 })
+
+describe('pipelined messages (pipeline.ts)', async () => {
+  const { GUARD, literal, pipelinePieces } = await import('../src/migrate/pipeline.js')
+  const { sectionOf } = await import('../src/migrate/statements.js')
+  const file = (name: string, up: string): MigrationFile => {
+    const content = `-- Up Migration\n${up}\n-- Down Migration\n`
+    return { name, path: `/m/${name}.sql`, content, checksum: checksumOf(content) } as MigrationFile
+  }
+
+  it('literal() reads back the same whatever standard_conforming_strings says', () => {
+    expect(literal("it's a \\ name")).toBe("E'it''s a \\\\ name'")
+  })
+
+  it('every message after BEGIN starts with the guard; each file ends with its journal row and COMMIT; BEGIN', async () => {
+    const files = [file('1_a', 'create table a (id int);\ncreate index on a (id);'), file("2_b's", 'create table b (id int);')]
+    const plan = await Promise.all(files.map(async (f) => ({ file: f, section: (await sectionOf(f, 'up'))! })))
+    const pieces = pipelinePieces({ direction: 'up', table: 'pgmigrations', singleTransaction: false, files: plan })
+    expect(pieces[0].text).toBe('BEGIN;')
+    for (const p of pieces.slice(1)) expect(p.text.startsWith(GUARD) && p.prefix === GUARD.length).toBe(true)
+    expect(pieces.map((p) => p.text.slice(p.prefix ?? 0))).toEqual([
+      'BEGIN;',
+      'create table a (id int)',
+      'create index on a (id)',
+      `INSERT INTO "public"."pgmigrations" (name, run_on, checksum) VALUES (E'1_a', NOW(), E'${files[0].checksum}')`,
+      'SET CONSTRAINTS ALL IMMEDIATE; COMMIT; BEGIN',
+      'create table b (id int)',
+      `INSERT INTO "public"."pgmigrations" (name, run_on, checksum) VALUES (E'2_b''s', NOW(), E'${files[1].checksum}')`,
+      'SET CONSTRAINTS ALL IMMEDIATE; COMMIT',
+    ])
+    const single = pipelinePieces({ direction: 'down', table: 'pgmigrations', singleTransaction: true, files: plan })
+    expect(single.filter((p) => p.commit).map((p) => p.migration)).toEqual(["2_b's"])
+  })
+})

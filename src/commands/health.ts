@@ -1,6 +1,6 @@
 import type { Context } from '../context.js'
 import { parseDeadline } from '../duration.js'
-import { TodoDbError, toTodoDbError } from '../errors.js'
+import { ExitCode, TodoDbError, toTodoDbError } from '../errors.js'
 import { checkHealth, failedReport, healthExitCode, type HealthReport } from '../db/health.js'
 
 export async function run(ctx: Context, opts: { timeout: string }): Promise<number> {
@@ -21,7 +21,7 @@ export async function run(ctx: Context, opts: { timeout: string }): Promise<numb
   // With --json too: the document is on stdout, and the one line on stderr, as every command does.
   if (!report.ok && report.error) {
     const { message, code, hint } = report.error
-    ctx.out.error(new TodoDbError(`${report.status.replace('_', ' ')}: ${message}`, { code, exitCode: 1, hint }))
+    ctx.out.error(new TodoDbError(`${report.status.replace('_', ' ')}: ${message}`, { code, exitCode: ExitCode.FAILED, hint }))
   }
   return healthExitCode(report)
 }

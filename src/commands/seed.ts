@@ -2,7 +2,7 @@ import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { sourceName } from '../config.js'
 import { parseDuration } from '../duration.js'
-import { badInput } from '../errors.js'
+import { ExitCode, badInput } from '../errors.js'
 import { resolveSeedOptions, SEED_KEYS, type SeedFlags, type SeedSettings } from '../seed/options.js'
 import { previewReset } from '../seed/preview.js'
 import { describeReach } from '../seed/reset.js'
@@ -48,7 +48,7 @@ export async function run(ctx: Context, flags: SeedFlags & { timeout?: string; d
   ctx.out.result({ ok: true, ...result }, `seeded ${result.users} users, ${result.categories} categories, ${result.todos} todos ` +
     `(seed ${options.seed}, day ${result.today}${options.reset ? ', after reset' : ''}${emptiedToo(result)}) in ${result.ms} ms, ${result.rowsPerSecond} rows/s; ` +
     Object.entries(result.changes).map(([table, c]) => `${table}: ${describe(c)}`).join('; '))
-  return 0
+  return ExitCode.OK
 }
 
 /** Tables --reset --cascade emptied besides the seed's. */

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import tls from 'node:tls'
 import postgres from 'postgres'
 import { Deadline, backoff, sleep } from '../duration.js'
-import { ExitCode, TodoDbError, badInput, noResponse, redact } from '../errors.js'
+import { classifyError, isNeonWaking, isTransient } from '../classify.js'
+import { ExitCode, TodoDbError, badInput, interrupted, noResponse } from '../errors.js'
 import type { Output, Spinner } from '../output.js'
 import { socketFactory, type SocketState, type StallVerdict, type StallWatch, type TlsChoice } from './socket.js'
 import type { DbTarget } from './url.js'
@@ -110,96 +111,6 @@ export function postgresOptions(t: DbTarget, opts: ConnectOptions, state: Socket
 }
 
 // ---------------------------------------------------------------------------
-// Errors
-
-const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
-  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED',
-  '57P03', // cannot_connect_now: starting up, shutting down
-])
-const NO_ANSWER_CODES = new Set([...TRANSIENT_CODES, 'ENOTFOUND'].filter((c) => c !== '57P03'))
-const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|CERT_|HOSTNAME_MISMATCH)/
-
-interface DriverError extends Error {
-  code?: string
-  severity?: string
-  detail?: string
-  hint?: string
-  position?: string
-}
-
-/** Neon's proxy answers with XX000 while a compute is waking or cannot be reached yet. */
-function isNeonWaking(e: DriverError): boolean {
-  return e.code === 'XX000' && /compute|waking|endpoint is (starting|disabled)|try again/i.test(e.message)
-}
-
-export function isTransient(e: unknown): boolean {
-  const err = e as DriverError
-  return TRANSIENT_CODES.has(err?.code ?? '') || isNeonWaking(err)
-}
-
-/**
- * What to do about a certificate that does not verify. With channel_binding=require the URL's
- * sslmode=require was raised to verify-full (see url.ts), so "use sslmode=require" would be untrue.
- */
-function tlsHint(t: DbTarget | undefined): string {
-  if (t?.channelBinding === 'require') {
-    return 'channel_binding=require: without channel binding in its driver, todo-db verifies the certificate and host name instead; ' +
-      'give the CA with sslrootcert=/path/to/ca.pem, or use channel_binding=prefer to accept this certificate unverified'
-  }
-  return 'use sslmode=require to skip verification, or give the CA with sslrootcert=/path/to/ca.pem'
-}
-
-/** Turns a driver error into one of our kinds, with an exit code and no secrets. */
-export function classifyError(e: unknown, t?: DbTarget): TodoDbError {
-  if (e instanceof TodoDbError) return e
-  const err = (e ?? {}) as DriverError
-  if (err.code === 'INTERRUPTED') return interruptedError('SIGINT', `interrupted while connecting to ${t ? `${t.host}:${t.port}` : 'the server'}: nothing was changed`)
-  const code = err.code ?? ''
-  const where = t ? `${t.host}:${t.port}` : 'the server'
-  const msg = redact(err.message ?? String(e))
-  const pg = (kind: string, message: string, exitCode: 1 | 2 = ExitCode.FAILED, hint?: string) =>
-    new TodoDbError(redact(message), { code: kind, exitCode, hint, sqlState: /^[0-9A-Z]{5}$/.test(code) ? code : undefined, cause: e })
-
-  switch (code) {
-    case '28P01':
-    case '28000':
-      return pg('AUTH_FAILED', msg, 1, 'check the user and password in the database URL')
-    case '3D000':
-      return pg('DATABASE_NOT_FOUND', msg, 1, 'create the database or fix its name in the URL')
-    case '53300':
-      return pg('TOO_MANY_CONNECTIONS', msg, 1, 'the server is at its connection limit; use the pooled URL or try later')
-    case '57P03':
-      return pg('SERVER_STARTING', `${where} is not accepting connections yet: ${msg}`, 1)
-    case '55P03':
-      return pg('LOCK_TIMEOUT', msg, 1, 'another session holds a lock; raise timeouts.lock or find the blocker in pg_stat_activity')
-    case '57014':
-      return pg('CANCELED', msg, 1)
-    case 'ENOTFOUND':
-      return noResponse(`cannot resolve host ${t?.host ?? ''}`.trim(), { code: 'HOST_NOT_FOUND', hint: 'check the host name in the database URL', cause: e })
-    case 'SASL_SIGNATURE_MISMATCH':
-      return pg('AUTH_FAILED', 'the server did not prove it knows the password (SCRAM signature mismatch)', 1)
-  }
-  if (isNeonWaking(err)) return noResponse(`${where}: the compute did not wake in time: ${msg}`, { code: 'NO_RESPONSE', cause: e })
-  if (code === 'SSL_REFUSED') {
-    return pg('SSL_REFUSED', `${where} does not accept SSL connections, and the URL requires SSL`, 1,
-      'for a local server without SSL add sslmode=disable (or prefer) to the URL')
-  }
-  if (TLS_CODES.test(code)) {
-    return pg('SSL_ERROR', `SSL: cannot verify the server at ${where}: ${msg}`, 1, tlsHint(t))
-  }
-  if (NO_ANSWER_CODES.has(code)) {
-    const what: Record<string, string> = {
-      ECONNREFUSED: 'refused the connection',
-      CONNECT_TIMEOUT: 'did not answer in time',
-    }
-    return noResponse(`no answer from ${where}: ${what[code] ?? msg}`, { code: 'NO_RESPONSE', cause: e })
-  }
-  if (/^[0-9A-Z]{5}$/.test(code)) return pg('DB_ERROR', msg, 1, err.hint ? redact(err.hint) : undefined)
-  return pg('DB_ERROR', msg, 1)
-}
-
-// ---------------------------------------------------------------------------
 // Connecting
 
 const socketStates = new WeakMap<Sql, SocketState>()
@@ -234,14 +145,12 @@ function destroySockets(sql: Sql, error: Error): void {
   }
 }
 
-/** A lost-connection error (runner-client.ts's isConnectionLost sees the cause) with our message. */
+/** A lost-connection error (classify.ts's isConnectionLost sees the cause) with our message. */
 function closedUnder(error: TodoDbError): TodoDbError {
   return Object.assign(error, { cause: Object.assign(new Error('connection destroyed'), { code: 'CONNECTION_DESTROYED' }) })
 }
 
-function interruptedError(reason: unknown, message: string): TodoDbError {
-  return new TodoDbError(message, { code: 'INTERRUPTED', exitCode: reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT })
-}
+const interruptedError = (reason: unknown, message: string) => interrupted(reason, undefined, message)
 
 /** The stall watchdog's questions, answered over a new, short-lived connection (see socket.ts). */
 function stallWatch(t: DbTarget, stallMs: number): StallWatch {
@@ -349,11 +258,11 @@ async function connectRetrying(t: DbTarget, opts: ConnectOptions, stopped: () =>
 }
 
 function retryReason(e: unknown): string {
-  const code = (e as DriverError)?.code ?? ''
+  const code = (e as { code?: string })?.code ?? ''
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'refused', CONNECT_TIMEOUT: 'no answer', ECONNRESET: 'connection reset', '57P03': 'the server is starting up',
   }
-  return reasons[code] ?? (isNeonWaking(e as DriverError) ? 'the compute is waking up' : classifyError(e).message)
+  return reasons[code] ?? (isNeonWaking(e) ? 'the compute is waking up' : classifyError(e).message)
 }
 
 /**
@@ -422,5 +331,24 @@ export async function withSql<T>(t: DbTarget, opts: ConnectOptions, fn: (sql: Sq
     throw classifyError(e, t)
   } finally {
     await sql.end({ timeout: 5 }).catch(() => {})
+  }
+}
+
+/**
+ * BEGIN ... COMMIT by hand rather than sql.begin(): after a lost connection, sql.begin() still
+ * writes its ROLLBACK and postgres.js throws from a timer (a write to a closed socket), which would
+ * crash the process. A lost connection needs no ROLLBACK: the server rolls back on its own.
+ * (max: 1, so every statement goes over this one connection.)
+ */
+export async function inTransaction<T>(sql: Sql, fn: () => Promise<T>): Promise<T> {
+  await sql`begin`
+  try {
+    const result = await fn()
+    await sql`commit`
+    return result
+  } catch (e) {
+    // After a stall or a signal closed the session, a query would wait for a connection forever.
+    if (isOpen(sql) && classifyError(e).exitCode !== ExitCode.NO_RESPONSE) await sql`rollback`.catch(() => {})
+    throw e
   }
 }

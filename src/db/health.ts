@@ -1,8 +1,9 @@
 // Is the database accepting connections? pg_isready's answer, with a little more detail.
 import { Deadline } from '../duration.js'
-import { ExitCode, type TodoDbError } from '../errors.js'
+import { classifyError } from '../classify.js'
+import { ExitCode, type ErrorCode, type TodoDbError } from '../errors.js'
 import type { Output } from '../output.js'
-import { classifyError, connect, usesTls, withinDeadline } from './connection.js'
+import { connect, usesTls, withinDeadline } from './connection.js'
 import type { DbTarget } from './url.js'
 
 export type HealthStatus = 'accepting' | 'rejecting' | 'no_response' | 'no_attempt'
@@ -15,7 +16,7 @@ export interface HealthReport {
   ssl: boolean
   pooled: boolean
   host?: string
-  error?: { code: string; message: string; hint?: string; sqlState?: string }
+  error?: { code: ErrorCode; message: string; hint?: string; sqlState?: string }
 }
 
 const STATUS_BY_EXIT: Record<number, HealthStatus> = {

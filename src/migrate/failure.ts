@@ -2,12 +2,12 @@
 // server's message with its DETAIL (HINT as the hint), the statement when the server gives no
 // position, and what the failure left; never the whole SQL, never a stack.
 import { relative } from 'node:path'
-import { classifyError } from '../db/connection.js'
+import { classifyError, isConnectionLost } from '../classify.js'
 import { redact, TodoDbError } from '../errors.js'
 import type { DbTarget } from '../db/url.js'
 import { lineAndColumn, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { JOURNAL_SCHEMA } from './journal.js'
-import { isConnectionLost, type Piece } from './runner-client.js'
+import type { Piece } from './runner-client.js'
 import { maskStatement, shortStatement } from './statements.js'
 
 /** The string index after `n` characters (code points: PostgreSQL's unit for positions) of text. */
@@ -19,8 +19,10 @@ function indexAfterCharacters(text: string, n: number): number {
 
 /** Where in the file the server's 1-based `position` (in characters) inside the sent piece points. */
 export function positionInFile(file: MigrationFile, piece: Piece, position: number): { line: number; column: number } | undefined {
-  if (piece.at === undefined || !(position >= 1)) return undefined
-  return lineAndColumn(file.content, piece.at + indexAfterCharacters(piece.text, position - 1))
+  // The server counts from the start of what was sent, our own prefix (pipeline.ts GUARD) included.
+  const n = position - (piece.prefix ?? 0)
+  if (piece.at === undefined || !(n >= 1)) return undefined
+  return lineAndColumn(file.content, piece.at + indexAfterCharacters(piece.text.slice(piece.prefix ?? 0), n - 1))
 }
 
 export interface FailureContext {
@@ -37,7 +39,7 @@ export interface FailureContext {
 }
 
 /** node-pg-migrate's own COMMIT, not a statement of the file. */
-const isCommit = (p: Piece | undefined) => !!p && p.at === undefined && !p.journal && /^\s*COMMIT;?\s*$/i.test(p.text)
+const isCommit = (p: Piece | undefined) => !!p && (!!p.commit || (p.at === undefined && !p.journal && /^\s*COMMIT;?\s*$/i.test(p.text)))
 
 /** What the failure left in the database, said plainly. */
 function aftermath(f: FailureContext, lost: boolean): string {
@@ -66,7 +68,7 @@ function head(f: FailureContext, where: string, at: { line: number; column: numb
 /** Where the failing statement starts, and its text, when the piece is one statement of the file. */
 function statementOf(f: FailureContext): { at: { line: number; column: number }; text: string } | undefined {
   if (!f.file || !f.failed?.statement || f.failed.at === undefined) return undefined
-  return { at: lineAndColumn(f.file.content, f.failed.at), text: f.failed.text }
+  return { at: lineAndColumn(f.file.content, f.failed.at), text: f.failed.text.slice(f.failed.prefix ?? 0) }
 }
 
 export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {

@@ -2,7 +2,7 @@
 // `migrate` runs (deploys, CI jobs) apply each migration once. It needs a direct session:
 // through a transaction-mode pooler the lock would stay on a server connection we no longer own.
 import { backoff, sleep } from '../duration.js'
-import { TodoDbError, interrupted } from '../errors.js'
+import { ExitCode, TodoDbError, interrupted } from '../errors.js'
 import type { Queryable } from './journal.js'
 
 /**
@@ -42,7 +42,7 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
       if (wait.waitMs > 0 && waited >= wait.waitMs) {
         throw new TodoDbError(`another migration run (${who}) held the migration lock for more than ${wait.waitMs} ms`, {
           code: 'LOCK_TIMEOUT',
-          exitCode: 1,
+          exitCode: ExitCode.FAILED,
           hint: 'let it finish and retry, or raise timeouts.lock / --lock-timeout',
         })
       }
@@ -53,6 +53,16 @@ export async function acquireMigrationLock(sql: Queryable, wait: LockWait): Prom
   }
 }
 
+/**
+ * One attempt, no waiting: whether this session now holds the migration lock. A constant text
+ * without parameters: postgres.js describes a parameterised statement first, a round trip more,
+ * and would hold the queries pipelined behind it.
+ */
+export async function tryMigrationLock(sql: Queryable): Promise<boolean> {
+  const [{ ok }] = await sql.unsafe<{ ok: boolean }[]>(`select pg_try_advisory_lock(${MIGRATION_LOCK_ID}) as ok`)
+  return ok
+}
+
 export async function releaseMigrationLock(sql: Queryable): Promise<void> {
-  await sql`select pg_advisory_unlock(${MIGRATION_LOCK_ID.toString()}::bigint)`
+  await sql.unsafe(`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`)
 }

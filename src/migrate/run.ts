@@ -1,18 +1,18 @@
 // migrate up / down: pick the migrations under the lock, refuse on drift, run them, release.
 import type postgres from 'postgres'
 import type { Context } from '../context.js'
-import { classifyError, connect, isOpen, withinDeadline } from '../db/connection.js'
+import { classifyError, isConnectionLost } from '../classify.js'
+import { connect, isOpen, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { Deadline } from '../duration.js'
 import { badInput, failed, isTodoDbError } from '../errors.js'
 import { loadSqlEngine, needsRunner, runEngine, type Ran } from './engine.js'
 import { loadMigrationFiles, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
-import { ensureJournal, readJournal, recordChecksum } from './journal.js'
-import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
+import { ensureJournal, readJournal, readJournalWithShape, recordChecksum } from './journal.js'
+import { acquireMigrationLock, releaseMigrationLock, tryMigrationLock } from './lock.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
 import { readInventory } from './read.js'
 import { loadParser, refuseTransactionControl } from './statements.js'
-import { isConnectionLost } from './runner-client.js'
 import type { MigrateSettings } from './settings.js'
 
 export type Direction = 'up' | 'down'
@@ -117,20 +117,33 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
   try {
     // One connection for everything: the lock, the journal and the migrations share a session.
     conn = await sql.reserve()
-    await acquireMigrationLock(conn, {
-      waitMs: settings.lockTimeoutMs,
-      signal: ctx.signal,
-      onWait: (who) => ctx.out.info(`waiting for the migration lock (held by ${who})`),
-    })
-    locked = true
-    // What to run, and whether it may run, before anything is written (readJournal reads a missing table as empty).
-    const inv = inventory(files, await readJournal(conn, settings.table))
+    // The first try for the lock and the journal go in one round trip: the server answers in
+    // order, so the journal is read under the lock when the try got it; if not, we wait for the
+    // lock and read again.
+    const tried = tryMigrationLock(conn)
+    const readAlong = readJournalWithShape(conn, settings.table)
+    readAlong.catch(() => {})
+    let journal: Awaited<typeof readAlong>
+    if (await tried) {
+      locked = true
+      journal = await readAlong
+    } else {
+      await acquireMigrationLock(conn, {
+        waitMs: settings.lockTimeoutMs,
+        signal: ctx.signal,
+        onWait: (who) => ctx.out.info(`waiting for the migration lock (held by ${who})`),
+      })
+      locked = true
+      journal = await readJournalWithShape(conn, settings.table)
+    }
+    // What to run, and whether it may run, before anything is written (a missing table reads as empty).
+    const inv = inventory(files, journal.applied)
     const plan = choose(inv, req.direction, req.selection)
     if (req.direction === 'down') await downSectionsPresent(plan)
     checkOutsideTransaction(plan, req)
     await refuseTransactionControl(plan, req.direction, ctx.cwd)
     await req.confirm?.(plan.map((f) => f.name))
-    await ensureJournal(conn, settings.table)
+    await ensureJournal(conn, settings.table, journal)
     // Trust on first use: history from before checksums were kept gets today's files' checksums.
     for (const u of inv.unrecorded) {
       await recordChecksum(conn, settings.table, u.name, u.file.checksum)
@@ -141,7 +154,8 @@ export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunR
       conn, plan, files, direction: req.direction, dir: settings.dir, table: settings.table,
       cwd: ctx.cwd, target, out: ctx.out, signal: ctx.signal, singleTransaction: !!req.singleTransaction,
     })
-    if (req.direction === 'up') await backfillChecksums(conn, settings.table, plan)
+    // SQL files carry their checksum in their journal row (pipeline.ts, journal.ts); the runner's may not.
+    if (req.direction === 'up' && needsRunner(plan)) await backfillChecksums(conn, settings.table, plan)
     return done
   } catch (e) {
     if (isConnectionLost(e)) locked = false // the server released it with the session

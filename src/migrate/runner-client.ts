@@ -3,20 +3,8 @@
 // can cancel the running statements when the command is interrupted, and remembers the piece of
 // SQL that failed, and where it came from, so the error can point into the file.
 import type postgres from 'postgres'
+import { isConnectionLost } from '../classify.js'
 import { interrupted } from '../errors.js'
-
-const LOST = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'])
-
-/**
- * The session is gone: nothing more may be sent on it (postgres.js throws from a timer when a
- * reserved connection writes after its socket closed), and the server rolls back and unlocks.
- */
-export function isConnectionLost(e: unknown): boolean {
-  for (let x = e as { code?: string; cause?: unknown } | undefined; x; x = x.cause as typeof x) {
-    if (LOST.has(x.code ?? '')) return true
-  }
-  return false
-}
 
 /** What is sent for one query of node-pg-migrate (see engine.ts expand). */
 export interface Piece {
@@ -28,10 +16,22 @@ export interface Piece {
   statement?: boolean
   /** node-pg-migrate's INSERT or DELETE in the migrations table, not the file's SQL. */
   journal?: boolean
+  /** Characters of our own SQL before the file's text (pipeline.ts GUARD): not counted in positions. */
+  prefix?: number
+  /** The migration the piece belongs to (pipelined pieces). */
+  migration?: string
+  /** The end of the migration's transaction: its COMMIT (pipelined pieces). */
+  commit?: boolean
 }
 
 export interface RunnerClient {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number }>
+  /**
+   * Sends the pieces in order without waiting for answers (pipeline.ts), never more than a window
+   * of them unanswered. Stops sending at the first failure or at abort(), and once every piece
+   * in flight is answered, throws the first failure. `onDone` hears of each piece that succeeded.
+   */
+  send(pieces: Piece[], onDone?: (piece: Piece) => void): Promise<void>
   /** Cancels the running statement; every later query fails. `reason`: the signal's. */
   abort(reason?: unknown): void
   readonly aborted: boolean
@@ -48,10 +48,45 @@ export interface RunnerClientOptions {
   log?: (line: string) => void
 }
 
+/**
+ * Pieces unanswered at most: below postgres.js's max_pipeline (100), beyond which it queues
+ * queries unsent, and enough to keep the server busy for a round trip of 100 ms or more.
+ */
+const WINDOW = 80
+
 export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClientOptions = {}): RunnerClient {
   const expand = opts.expand ?? ((text, values) => [{ text, values }])
   const log = opts.log ?? (() => {})
-  let running: { cancel(): unknown }[] = []
+  // Queries sent and not yet answered, oldest first.
+  const running: { cancel(): unknown }[] = []
+  const settled = (q: { cancel(): unknown }, ok: boolean) => {
+    running.splice(running.indexOf(q), 1)
+    // After abort(), a statement that finished anyway (the cancel came between two statements)
+    // hands the cancel on to the next; one that failed leaves the rest to fail after it.
+    if (aborted && ok) cancelOldest()
+  }
+  // Only the oldest: postgres.js skips a query that is cancelled before it is sent, and sends
+  // the ones after it, which must never happen to a statement in the middle of a file.
+  // Only the oldest: cancelling one not yet sent makes postgres.js skip it and still send the rest.
+  // Over a dead link the CancelRequest fails too: the statement's own error says what happened.
+  const cancelOldest = () => void Promise.resolve(running[0]?.cancel()).catch(() => {})
+  /** One piece on the wire: no parameters is the simple protocol, which runs a multi-statement text. */
+  const issue = (p: Piece) => {
+    // Never a named prepared statement: a transaction-mode pooler we were not told about
+    // could run the next one on another server connection, where it does not exist.
+    const q = conn.unsafe(p.text, (p.values ?? []) as postgres.ParameterOrJSON<never>[], { prepare: false })
+    running.push(q)
+    return q.then((rows) => (settled(q, true), rows), (e: unknown) => {
+      settled(q, false)
+      throw e
+    })
+  }
+  const fail = (p: Piece, e: unknown, notRun: number) => {
+    failed = p
+    lost ||= isConnectionLost(e)
+    log(`${p.text.slice(p.prefix ?? 0)}\n-- failed: ${(e as Error).message}`)
+    if (notRun > 0) log(`-- not run: the ${notRun} statement(s) after it`)
+  }
   let aborted = false
   let abortReason: unknown
   let failed: Piece | undefined
@@ -60,35 +95,55 @@ export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClien
     async query(text, values = []) {
       if (aborted) throw interrupted(abortReason, 'nothing was changed')
       const pieces = expand(text, values)
-      // No parameters: postgres.js uses the simple protocol, which runs a multi-statement text.
       // Several pieces are sent at once (pipelined, one round trip); inside a transaction a
       // failure makes the server refuse the ones after it, and the first failure is the cause.
-      // Never a named prepared statement: a transaction-mode pooler we were not told about
-      // could run the next one on another server connection, where it does not exist.
-      const sent = pieces.map((p) => conn.unsafe(p.text, (p.values ?? []) as postgres.ParameterOrJSON<never>[], { prepare: false }))
-      running = sent
-      const settled = await Promise.allSettled(sent)
-      running = []
+      const outcomes = await Promise.allSettled(pieces.map(issue))
       let result: postgres.RowList<postgres.Row[]> | undefined
-      for (const [i, s] of settled.entries()) {
+      for (const [i, s] of outcomes.entries()) {
         if (s.status === 'fulfilled') {
           log(pieces[i].text)
           result = s.value
           continue
         }
-        failed = pieces[i]
-        lost ||= isConnectionLost(s.reason)
-        log(`${pieces[i].text}\n-- failed: ${(s.reason as Error).message}`)
-        if (i + 1 < pieces.length) log(`-- not run: the ${pieces.length - i - 1} statement(s) after it`)
+        fail(pieces[i], s.reason, pieces.length - i - 1)
         throw s.reason
       }
       return { rows: Array.isArray(result) ? [...result] : [], rowCount: result?.count ?? 0 }
     },
+    send(pieces, onDone) {
+      if (aborted) return Promise.reject(interrupted(abortReason, 'nothing was changed'))
+      return new Promise((resolve, reject) => {
+        let next = 0
+        let inFlight = 0
+        let error: { e: unknown } | undefined
+        const pump = () => {
+          while (!error && !aborted && next < pieces.length && inFlight < WINDOW) {
+            const piece = pieces[next++]
+            inFlight++
+            issue(piece).then(() => {
+              inFlight--
+              log(piece.text.slice(piece.prefix ?? 0))
+              onDone?.(piece)
+              pump()
+            }, (e: unknown) => {
+              inFlight--
+              // The first failure is the cause; the server refused what came after it (25P02).
+              if (!error) [error] = [{ e }, fail(piece, e, pieces.length - next)]
+              pump()
+            })
+          }
+          if (inFlight > 0) return
+          if (error) reject(error.e)
+          else if (next < pieces.length) reject(interrupted(abortReason, 'nothing was changed'))
+          else resolve()
+        }
+        pump()
+      })
+    },
     abort(reason) {
       aborted = true
       abortReason = reason
-      // Over a dead link the CancelRequest fails too: the statement's own error says what happened.
-      for (const q of running) void Promise.resolve(q.cancel()).catch(() => {})
+      cancelOldest()
     },
     get aborted() {
       return aborted

@@ -3,6 +3,7 @@
 // retries (reads on 423/429/5xx; writes only where the spec says nothing was done), the shape of
 // every answer, waiting for operations in each of their states, the organization, typed errors.
 import type { Api, Operation } from '@neondatabase/api-client'
+import { networkFailure } from '../classify.js'
 import { Deadline, backoff, sleep } from '../duration.js'
 import { badInput, failed, interrupted, isTodoDbError, noResponse, redact, registerSecret } from '../errors.js'
 import { shapes, type Shape } from './neon-shapes.js'
@@ -63,10 +64,10 @@ const READ_RETRY = new Set([423, 429, 500, 502, 503, 504])
  * and a 429 turned the request away. A 500/502/504 may come after the work was done.
  */
 const WRITE_RETRY = new Set([423, 429, 503])
-/** Network failures: retried a few times, since a person with no network should not wait minutes. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ERR_NETWORK'])
-/** Network failures before any connection was made: the request was never sent, a write is safe to retry. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+/**
+ * Network failures (classify.ts) are retried a few times, since a person with no network should
+ * not wait minutes; a write only when it was never sent.
+ */
 const NETWORK_ATTEMPTS = 3
 /** OperationStatus in Neon's spec: finished and skipped are done; failed, error and cancelled will not finish. */
 const DONE = new Set(['finished', 'skipped'])
@@ -142,16 +143,18 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
         const status = err.response?.status
         if (status === undefined) {
           const code = err.code ?? ''
-          const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || deadline.expired()
+          const kind = networkFailure(code)
+          const timedOut = kind === 'timed-out' || deadline.expired()
           if (timedOut) {
             if (opts.write) throw uncertain(what, `no answer within --timeout (${deadline.ms} ms)`, e)
             throw pastDeadline(what, `the Neon API at ${host} did not answer`)
           }
           networkFailures++
           const wait = retryWait(attempt)
-          const canRetry = NETWORK_CODES.has(code) && (!opts.write || NOT_SENT.has(code))
+          const notSent = kind === 'not-sent'
+          const canRetry = kind !== undefined && (!opts.write || notSent)
           if (!canRetry || networkFailures >= NETWORK_ATTEMPTS || deadline.remaining() <= wait) {
-            if (opts.write && !NOT_SENT.has(code)) throw uncertain(what, `the connection failed (${redact(code || err.message || String(e))})`, e)
+            if (opts.write && !notSent) throw uncertain(what, `the connection failed (${redact(code || err.message || String(e))})`, e)
             throw noResponse(`cannot reach the Neon API at ${host}: ${redact(code || err.message || String(e))}`, {
               code: 'API_UNREACHABLE', hint: 'check the network, NEON_API_HOST or --api-host', cause: e,
             })

@@ -6,7 +6,8 @@ import type postgres from 'postgres'
 import { ExitCode, TodoDbError, interrupted } from '../errors.js'
 import type { Output } from '../output.js'
 import type { Deadline } from '../duration.js'
-import { classifyError, connect, isOpen, type Sql } from '../db/connection.js'
+import { classifyError } from '../classify.js'
+import { connect, inTransaction, isOpen, type Sql } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
@@ -87,25 +88,6 @@ export async function seedDatabase(input: SeedInput, options: SeedOptions): Prom
   } finally {
     guard.dispose()
     await sql.end({ timeout: isOpen(sql) ? 1 : 0 }).catch(() => {})
-  }
-}
-
-/**
- * BEGIN ... COMMIT by hand rather than sql.begin(): after a lost connection, sql.begin() still
- * writes its ROLLBACK and postgres.js throws from a timer (a write to a closed socket), which would
- * crash the process. A lost connection needs no ROLLBACK: the server rolls back on its own.
- * (max: 1, so every statement goes over this one connection.)
- */
-async function inTransaction<T>(sql: Sql, fn: () => Promise<T>): Promise<T> {
-  await sql`begin`
-  try {
-    const result = await fn()
-    await sql`commit`
-    return result
-  } catch (e) {
-    // After a stall or a signal closed the session, a query would wait for a connection forever.
-    if (isOpen(sql) && classifyError(e).exitCode !== ExitCode.NO_RESPONSE) await sql`rollback`.catch(() => {})
-    throw e
   }
 }
 
