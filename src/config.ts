@@ -57,7 +57,7 @@ export type SettingKey =
 /** Where a value came from, so a message about it names what the user actually wrote. */
 export type Source =
   | { kind: 'flag'; flag: string }
-  | { kind: 'env'; variable: string }
+  | { kind: 'env'; variable: string; dotenv?: boolean }
   | { kind: 'file'; path: string; key: SettingKey }
   | { kind: 'default'; key: SettingKey }
 
@@ -72,7 +72,8 @@ export interface Setting<T> {
 export function sourceName(s: Source): string {
   switch (s.kind) {
     case 'flag': return s.flag
-    case 'env': return s.variable
+    // A line in .env is easy to forget: say where to look.
+    case 'env': return s.dotenv ? `${s.variable} (in .env)` : s.variable
     case 'file': return `${s.path}: ${s.key}`
     case 'default': return s.key
   }
@@ -193,7 +194,8 @@ export const CONFIG_ENV: Record<string, SettingKey> = {
   TODO_DB_STALL_TIMEOUT: 'timeouts.stall',
 }
 
-export function withEnvOverrides(loaded: LoadedConfig, env: NodeJS.ProcessEnv): LoadedConfig {
+/** inDotenv: whether a variable came from .env rather than the real environment. */
+export function withEnvOverrides(loaded: LoadedConfig, env: NodeJS.ProcessEnv, inDotenv: (variable: string) => boolean = () => false): LoadedConfig {
   const { config } = loaded
   const out: Config = { ...config, timeouts: { ...config.timeouts }, seed: { ...config.seed }, provision: { ...config.provision } }
   const sources: Sources = { ...loaded.sources }
@@ -205,7 +207,7 @@ export function withEnvOverrides(loaded: LoadedConfig, env: NodeJS.ProcessEnv): 
     const [head, tail] = key.split('.')
     if (tail === undefined) (out as unknown as Record<string, unknown>)[head] = value.trim()
     else (out as unknown as Record<string, Record<string, unknown>>)[head][tail] = value.trim()
-    sources[key] = { kind: 'env', variable }
+    sources[key] = inDotenv(variable) ? { kind: 'env', variable, dotenv: true } : { kind: 'env', variable }
   }
   return { ...loaded, config: out, sources }
 }

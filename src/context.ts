@@ -50,7 +50,7 @@ export async function createContext(input: ContextInput): Promise<Context> {
   const out = createOutput({ ...globals, ...input.streams })
   const env = loadEnv(cwd, input.env)
   // A command that reads no config file (health) has no use for TODO_DB_* either.
-  const loaded = input.loadConfig === false ? { config: DEFAULT_CONFIG, sources: {} } : withEnvOverrides(await loadConfig(cwd), env)
+  const loaded = input.loadConfig === false ? { config: DEFAULT_CONFIG, sources: {} } : withEnvOverrides(await loadConfig(cwd), env, (name) => input.env[name] === undefined)
   const { config, filepath } = loaded
   const named = (key: SettingKey) => {
     const s = settingOf(loaded, key)

@@ -45,6 +45,14 @@ describe('messages name where a bad setting came from', () => {
     await refused(['migrate', 'up'], { TODO_DB_LOCK_TIMEOUT: 'banana' }, { timeouts: { lock: '5s' } }, () => 'TODO_DB_LOCK_TIMEOUT: "banana" is not a duration')
   })
 
+  it('a variable set in .env says so', async () => {
+    const { cwd } = project()
+    writeFileSync(join(cwd, '.env'), 'TODO_DB_LOCK_TIMEOUT=banana\n')
+    const r = await runInProcess(['migrate', 'up'], { cwd, env: { DATABASE_URL } })
+    expect(r.code, r.stderr).toBe(3)
+    expect(r.stderr).toMatch(/^error: TODO_DB_LOCK_TIMEOUT \(in \.env\): "banana" is not a duration/)
+  })
+
   it('a flag is named as the flag, over the variable and the file', async () => {
     await refused(['migrate', 'up', '--lock-timeout', 'soon'], { TODO_DB_LOCK_TIMEOUT: '5s' }, { timeouts: { lock: '5s' } }, () => '--lock-timeout: "soon" is not a duration')
     await refused(['migrate', 'status', '--migrations-table', 'a b'], { TODO_DB_MIGRATIONS_TABLE: 'ok' }, undefined, () => '--migrations-table: migrations table "a b"')
