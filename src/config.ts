@@ -43,6 +43,52 @@ export const CONFIG_MODULE = 'todo-db'
 export interface LoadedConfig {
   config: Config
   filepath?: string
+  /** Where each value came from; a key not here has its default. */
+  sources: Sources
+}
+
+/** A setting's dotted name, as the config file spells it: "timeouts.lock", "seed.users". */
+export type SettingKey =
+  | 'migrationsDir' | 'migrationsTable'
+  | `timeouts.${keyof Config['timeouts'] & string}`
+  | `seed.${keyof Config['seed'] & string}`
+  | `provision.${keyof Config['provision'] & string}`
+
+/** Where a value came from, so a message about it names what the user actually wrote. */
+export type Source =
+  | { kind: 'flag'; flag: string }
+  | { kind: 'env'; variable: string; dotenv?: boolean }
+  | { kind: 'file'; path: string; key: SettingKey }
+  | { kind: 'default'; key: SettingKey }
+
+export type Sources = Partial<Record<SettingKey, Source>>
+
+export interface Setting<T> {
+  value: T
+  source: Source
+}
+
+/** How a message names a source: `--lock-timeout`, `TODO_DB_LOCK_TIMEOUT`, `/app/.todo-dbrc.json: timeouts.lock`. */
+export function sourceName(s: Source): string {
+  switch (s.kind) {
+    case 'flag': return s.flag
+    // A line in .env is easy to forget: say where to look.
+    case 'env': return s.dotenv ? `${s.variable} (in .env)` : s.variable
+    case 'file': return `${s.path}: ${s.key}`
+    case 'default': return s.key
+  }
+}
+
+export function valueAt(config: Config, key: SettingKey): string | number {
+  const [head, tail] = key.split('.')
+  const v = (config as unknown as Record<string, unknown>)[head]
+  return (tail === undefined ? v : (v as Record<string, unknown>)[tail]) as string | number
+}
+
+/** A setting's value and source: the flag when it was given, else what config and environment decided. */
+export function settingOf(loaded: LoadedConfig, key: SettingKey, flag?: { name: string; value: string | undefined }): Setting<string | number> {
+  if (flag?.value !== undefined) return { value: flag.value, source: { kind: 'flag', flag: flag.name } }
+  return { value: valueAt(loaded.config, key), source: loaded.sources[key] ?? { kind: 'default', key } }
 }
 
 /** Loads the cosmiconfig config (package.json key, .todo-dbrc*, todo-db.config.*) from cwd upwards. */
@@ -59,8 +105,19 @@ export async function loadConfig(cwd: string): Promise<LoadedConfig> {
   } catch (e) {
     throw badInput(`cannot read the todo-db config file: ${parseErrorLine((e as Error).message)}`, 'fix or remove the file')
   }
-  if (!found || found.isEmpty) return { config: DEFAULT_CONFIG }
-  return { config: mergeConfig(DEFAULT_CONFIG, found.config, found.filepath), filepath: found.filepath }
+  if (!found || found.isEmpty) return { config: DEFAULT_CONFIG, sources: {} }
+  const config = mergeConfig(DEFAULT_CONFIG, found.config, found.filepath)
+  return { config, filepath: found.filepath, sources: fileSources(found.config, found.filepath) }
+}
+
+/** The keys the file sets (its shape already checked). */
+function fileSources(raw: Record<string, unknown>, path: string): Sources {
+  const sources: Sources = {}
+  for (const [key, value] of Object.entries(raw)) {
+    const keys = isObject(value) ? Object.keys(value).map((k) => `${key}.${k}`) : [key]
+    for (const k of keys as SettingKey[]) sources[k] = { kind: 'file', path, key: k }
+  }
+  return sources
 }
 
 /**
@@ -127,26 +184,32 @@ function mergeConfig(base: Config, raw: unknown, filepath: string): Config {
  * Environment variables that override a config key; flags override them in turn
  * (flag > environment > config file > default). CI can set them without a config file.
  */
-export const CONFIG_ENV: Record<string, (c: Config, value: string) => void> = {
-  TODO_DB_MIGRATIONS_DIR: (c, v) => void (c.migrationsDir = v),
-  TODO_DB_MIGRATIONS_TABLE: (c, v) => void (c.migrationsTable = v),
-  TODO_DB_CONNECT_TIMEOUT: (c, v) => void (c.timeouts.connect = v),
-  TODO_DB_LOCK_TIMEOUT: (c, v) => void (c.timeouts.lock = v),
-  TODO_DB_STATEMENT_TIMEOUT: (c, v) => void (c.timeouts.statement = v),
-  TODO_DB_URL_FORMAT: (c, v) => void (c.provision.urlFormat = v),
-  TODO_DB_STALL_TIMEOUT: (c, v) => void (c.timeouts.stall = v),
+export const CONFIG_ENV: Record<string, SettingKey> = {
+  TODO_DB_MIGRATIONS_DIR: 'migrationsDir',
+  TODO_DB_MIGRATIONS_TABLE: 'migrationsTable',
+  TODO_DB_CONNECT_TIMEOUT: 'timeouts.connect',
+  TODO_DB_LOCK_TIMEOUT: 'timeouts.lock',
+  TODO_DB_STATEMENT_TIMEOUT: 'timeouts.statement',
+  TODO_DB_URL_FORMAT: 'provision.urlFormat',
+  TODO_DB_STALL_TIMEOUT: 'timeouts.stall',
 }
 
-export function withEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config {
+/** inDotenv: whether a variable came from .env rather than the real environment. */
+export function withEnvOverrides(loaded: LoadedConfig, env: NodeJS.ProcessEnv, inDotenv: (variable: string) => boolean = () => false): LoadedConfig {
+  const { config } = loaded
   const out: Config = { ...config, timeouts: { ...config.timeouts }, seed: { ...config.seed }, provision: { ...config.provision } }
-  for (const [name, apply] of Object.entries(CONFIG_ENV)) {
-    const value = env[name]
+  const sources: Sources = { ...loaded.sources }
+  for (const [variable, key] of Object.entries(CONFIG_ENV)) {
+    const value = env[variable]
     if (value === undefined) continue
     // Set but blank ("$UNSET_VAR" in CI): a mistake to report, not a reason to use the default.
-    if (value.trim() === '') throw badInput(`${name} is set but empty`, `give it a value or unset it`, 'EMPTY_VALUE')
-    apply(out, value.trim())
+    if (value.trim() === '') throw badInput(`${variable} is set but empty`, `give it a value or unset it`, 'EMPTY_VALUE')
+    const [head, tail] = key.split('.')
+    if (tail === undefined) (out as unknown as Record<string, unknown>)[head] = value.trim()
+    else (out as unknown as Record<string, Record<string, unknown>>)[head][tail] = value.trim()
+    sources[key] = inDotenv(variable) ? { kind: 'env', variable, dotenv: true } : { kind: 'env', variable }
   }
-  return out
+  return { ...loaded, config: out, sources }
 }
 
 /**

@@ -1,5 +1,5 @@
 // What every command gets: where it runs, what it reads, where it writes.
-import { DEFAULT_CONFIG, loadConfig, loadEnv, withEnvOverrides, type Config } from './config.js'
+import { DEFAULT_CONFIG, loadConfig, loadEnv, settingOf, sourceName, withEnvOverrides, type Config, type Setting, type SettingKey } from './config.js'
 import { createOutput, type Output, type OutputOptions } from './output.js'
 import { Deadline, parseDeadline, parseDuration } from './duration.js'
 import { resolveTarget } from './db/target.js'
@@ -19,6 +19,8 @@ export interface Context {
   env: NodeJS.ProcessEnv
   config: Config
   configPath?: string
+  /** A setting with where it came from (flag, variable, config file, default), for messages that name it. */
+  setting(key: SettingKey, flag?: { name: string; value: string | undefined }): Setting<string | number>
   out: Output
   globals: GlobalOptions
   /** Aborted on SIGINT/SIGTERM: long-running work listens and cleans up. */
@@ -47,16 +49,21 @@ export async function createContext(input: ContextInput): Promise<Context> {
   const { cwd, globals } = input
   const out = createOutput({ ...globals, ...input.streams })
   const env = loadEnv(cwd, input.env)
-  const loaded = input.loadConfig === false ? { config: DEFAULT_CONFIG, filepath: undefined } : await loadConfig(cwd)
   // A command that reads no config file (health) has no use for TODO_DB_* either.
-  const config = input.loadConfig === false ? loaded.config : withEnvOverrides(loaded.config, env)
-  const filepath = loaded.filepath
-  let connectTimeout = { value: config.timeouts.connect, name: 'timeouts.connect' }
+  const loaded = input.loadConfig === false ? { config: DEFAULT_CONFIG, sources: {} } : withEnvOverrides(await loadConfig(cwd), env, (name) => input.env[name] === undefined)
+  const { config, filepath } = loaded
+  const named = (key: SettingKey) => {
+    const s = settingOf(loaded, key)
+    return { value: s.value, name: sourceName(s.source) }
+  }
+  let connectTimeout = named('timeouts.connect')
+  const stall = named('timeouts.stall')
   return {
     cwd,
     env,
     config,
     configPath: filepath,
+    setting: (key, flag) => settingOf(loaded, key, flag),
     out,
     globals,
     signal: input.signal,
@@ -66,7 +73,7 @@ export async function createContext(input: ContextInput): Promise<Context> {
       deadline: parseDeadline(connectTimeout.value, connectTimeout.name),
       out,
       signal: input.signal,
-      stallMs: parseDuration(config.timeouts.stall, 'timeouts.stall'),
+      stallMs: parseDuration(stall.value, stall.name),
       cwd,
     }),
     useTimeoutFlag(value) {

@@ -6,7 +6,7 @@ import { createDatabase, dbUrl, dropDatabase, psql } from './helpers/db.js'
 import { applySchema } from './helpers/schema.js'
 import { runCli } from './helpers/cli.js'
 import { onTty } from './helpers/tty.js'
-import { SCHEMA_NAMES, freshDb, journal, migrate, MIGRATIONS } from './migrate-fixtures.js'
+import { SCHEMA_NAMES, freshDb, journal, migrate, MIGRATIONS } from './helpers/migrate.js'
 
 const created: string[] = []
 afterAll(() => created.forEach(dropDatabase))

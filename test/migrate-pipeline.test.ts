@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, psql, urlAtPort } from './helpers/db.js'
 import { startProxy, type FaultProxy } from './helpers/proxy.js'
-import { freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './migrate-fixtures.js'
+import { freshDb, journal, leftovers, migrate, migrationsDir, sqlFile } from './helpers/migrate.js'
 
 const c = cluster()
 let proxy: FaultProxy
@@ -98,7 +98,7 @@ describe('migrate up, pipelined, through a 10 ms round trip', () => {
     const dir = files('create table pipe_t3 (id int primary key);')
     expect((await viaProxy(db, ['up'], dir)).code).toBe(0)
     psql('create table pipe_dep (id int references pipe_t4)', db) // makes "drop table pipe_t4" fail
-    const r = await viaProxy(db, ['down', '3'], dir)
+    const r = await viaProxy(db, ['down', '3', '--yes'], dir)
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/migration 1800000000004_four \(down\) failed at \S*1800000000004_four\.sql:6:1 \(in "drop table pipe_t4"\): cannot drop table pipe_t4/)
     expect(r.stdout + r.stderr).toMatch(/reverted 1800000000005_five before the failure/)

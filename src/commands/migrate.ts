@@ -9,10 +9,16 @@ import { redoMigrations } from '../migrate/redo.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
 import { driftError, parseCount, parseSelection } from '../migrate/plan.js'
 import { dryRun, runMigrations, type Direction } from '../migrate/run.js'
-import { createDirOf, migrateSettings, type MigrateFlags } from '../migrate/settings.js'
+import type { MigrateInput } from '../migrate/input.js'
+import { createDirOf, migrateSettings, type SettingsInput } from '../migrate/settings.js'
 import { migrationStatus } from '../migrate/status.js'
 
 // The flags src/cli.ts declares for each subcommand, as commander hands them over.
+interface MigrateFlags {
+  migrationsDir?: string
+  migrationsTable?: string
+  lockTimeout?: string
+}
 interface ConnectingFlags extends MigrateFlags {
   timeout?: string
 }
@@ -34,20 +40,40 @@ interface CreateFlags {
   transaction: boolean
 }
 
+/** What migrate's core needs from this run, and nothing else of the CLI's context. */
+function inputOf(ctx: Context): MigrateInput {
+  return { cwd: ctx.cwd, out: ctx.out, signal: ctx.signal, target: (o) => ctx.target(o), connectOptions: () => ctx.connectOptions() }
+}
+
+/** Flags over variables over the config file over defaults, each with its source. */
+function settingsOf(ctx: Context, opts: MigrateFlags): SettingsInput {
+  const migrationsDir = ctx.setting('migrationsDir', { name: '--migrations-dir', value: opts.migrationsDir })
+  return {
+    cwd: ctx.cwd,
+    out: ctx.out,
+    migrationsDir,
+    // A project with a config file has been set up (init writes migrationsDir there): its folder is meant.
+    dirChosen: migrationsDir.source.kind !== 'default' || ctx.configPath !== undefined,
+    migrationsTable: ctx.setting('migrationsTable', { name: '--migrations-table', value: opts.migrationsTable }),
+    lockTimeout: ctx.setting('timeouts.lock', { name: '--lock-timeout', value: opts.lockTimeout }),
+    statementTimeout: ctx.setting('timeouts.statement'),
+  }
+}
+
 async function apply(ctx: Context, direction: Direction, opts: ApplyFlags, args: string[]): Promise<number> {
   ctx.useTimeoutFlag(opts.timeout)
   const req = {
     direction,
     selection: parseSelection(args[0], opts),
-    settings: migrateSettings(ctx, opts),
+    settings: migrateSettings(settingsOf(ctx, opts)),
     singleTransaction: !!opts.singleTransaction,
     confirm: direction === 'down' ? revertsMany(ctx, opts, args) : undefined,
   }
   if (opts.dryRun) {
-    const r = await dryRun(ctx, req)
+    const r = await dryRun(inputOf(ctx), req)
     ctx.out.result({ ok: true, ...r }, () => formatDryRun(r))
   } else {
-    const r = await runMigrations(ctx, req)
+    const r = await runMigrations(inputOf(ctx), req)
     ctx.out.result({ ok: true, ...r }, () => formatRun(r))
   }
   return ExitCode.OK
@@ -69,7 +95,7 @@ export const down = (ctx: Context, opts: ApplyFlags, args: string[]) => apply(ct
 
 export async function status(ctx: Context, opts: StatusFlags): Promise<number> {
   ctx.useTimeoutFlag(opts.timeout)
-  const r = await migrationStatus(ctx, migrateSettings(ctx, opts))
+  const r = await migrationStatus(inputOf(ctx), migrateSettings(settingsOf(ctx, opts)))
   // Drift is a failure (exit 4): the document says so as every failure does, the report beside it.
   const failure = r.drift.length ? driftError(r.drift) : undefined
   const error = failure && { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) }
@@ -82,7 +108,7 @@ export async function status(ctx: Context, opts: StatusFlags): Promise<number> {
 }
 
 export async function create(ctx: Context, opts: CreateFlags, args: string[]): Promise<number> {
-  const path = await createMigration(createDirOf(ctx, opts), args[0], { transaction: opts.transaction })
+  const path = await createMigration(createDirOf(settingsOf(ctx, opts)), args[0], { transaction: opts.transaction })
   ctx.out.result({ ok: true, path }, `created ${path}`)
   return ExitCode.OK
 }

@@ -1,4 +1,5 @@
 // todo-db provision: flags -> a Neon project/branch or a local server -> URLs in the env file.
+import { sourceName } from '../config.js'
 import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { parseDeadline, type Deadline } from '../duration.js'
@@ -226,8 +227,8 @@ const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 
 /** The driver whose URL form goes to the env file: --url-format, else TODO_DB_URL_FORMAT or the config. */
 function urlFormat(ctx: Context, o: { urlFormat?: string }): UrlFormat {
-  if (o.urlFormat !== undefined) return parseUrlFormat(o.urlFormat, '--url-format')
-  return parseUrlFormat(ctx.config.provision.urlFormat, 'provision.urlFormat (config file or TODO_DB_URL_FORMAT)')
+  const s = ctx.setting('provision.urlFormat', { name: '--url-format', value: o.urlFormat })
+  return parseUrlFormat(String(s.value), sourceName(s.source))
 }
 
 /** --dotenv, or its old name --env-file (kept for scripts; --env-file .env is the old default). */

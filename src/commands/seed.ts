@@ -1,8 +1,9 @@
 import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
+import { sourceName } from '../config.js'
 import { parseDuration } from '../duration.js'
 import { ExitCode, badInput } from '../errors.js'
-import { resolveSeedOptions, type SeedFlags } from '../seed/options.js'
+import { resolveSeedOptions, SEED_KEYS, type SeedFlags, type SeedSettings } from '../seed/options.js'
 import { previewReset } from '../seed/preview.js'
 import { describeReach } from '../seed/reset.js'
 import { startProgress } from '../seed/progress.js'
@@ -10,12 +11,13 @@ import { seedDatabase, type SeedResult, type TableChanges } from '../seed/seed.j
 
 export async function run(ctx: Context, flags: SeedFlags & { timeout?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
   ctx.useTimeoutFlag(flags.timeout)
-  const options = resolveSeedOptions(flags, ctx.config.seed)
+  const counts = Object.fromEntries(SEED_KEYS.map((k) => [k, ctx.setting(`seed.${k}`, { name: `--${k}`, value: flags[k] })])) as SeedSettings
+  const options = resolveSeedOptions(flags, counts)
   if (flags.dryRun && !options.reset) throw badInput('seed --dry-run shows what --reset would empty: add --reset', undefined, 'USAGE')
   // One transaction works through a pooler, but DATABASE_URL_UNPOOLED, when set, is the direct way.
   const target = ctx.target({ session: 'prefer' })
-  const lockTimeoutMs = parseDuration(ctx.config.timeouts.lock, 'timeouts.lock')
-  const statementTimeoutMs = parseDuration(ctx.config.timeouts.statement, 'timeouts.statement')
+  const lockTimeoutMs = durationOf(ctx, 'timeouts.lock')
+  const statementTimeoutMs = durationOf(ctx, 'timeouts.statement')
   if (options.reset) {
     // The same list for --dry-run, the question on a terminal, and the refusal without --yes.
     const reach = await previewReset({ target, connect: ctx.connectOptions(), statementTimeoutMs, lockTimeoutMs }, options)
@@ -57,4 +59,10 @@ const emptiedToo = (r: SeedResult) =>
 function describe(c: TableChanges): string {
   const parts = (['inserted', 'updated', 'deleted', 'unchanged'] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`)
   return parts.length > 0 ? parts.join(', ') : 'none'
+}
+
+/** A timeout from the config or its variable; a bad one is named as the user wrote it. */
+function durationOf(ctx: Context, key: 'timeouts.lock' | 'timeouts.statement'): number {
+  const s = ctx.setting(key)
+  return parseDuration(s.value, sourceName(s.source))
 }

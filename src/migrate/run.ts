@@ -1,6 +1,5 @@
 // migrate up / down: pick the migrations under the lock, refuse on drift, run them, release.
 import type postgres from 'postgres'
-import type { Context } from '../context.js'
 import { classifyError, isConnectionLost } from '../classify.js'
 import { connect, isOpen, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
@@ -14,6 +13,7 @@ import { driftError, inventory, selectDown, selectUp, type Inventory, type Selec
 import { readInventory } from './read.js'
 import { loadParser, refuseTransactionControl } from './statements.js'
 import type { MigrateSettings } from './settings.js'
+import type { MigrateInput } from './input.js'
 
 export type Direction = 'up' | 'down'
 
@@ -48,7 +48,7 @@ function choose(inv: Inventory, direction: Direction, selection: Selection): Mig
 }
 
 /** Prints nothing, changes nothing: reads what is applied (a pooled URL is fine) and the files. */
-export async function dryRun(ctx: Context, req: RunRequest): Promise<DryRunResult> {
+export async function dryRun(ctx: MigrateInput, req: RunRequest): Promise<DryRunResult> {
   const files = await loadMigrationFiles(req.settings.dir)
   const plan = choose(await readInventory(ctx, files, req.settings.table), req.direction, req.selection)
   await refuseTransactionControl(plan, req.direction, ctx.cwd)
@@ -82,7 +82,7 @@ function checkOutsideTransaction(plan: MigrationFile[], req: RunRequest): void {
 }
 
 /** The direct session target; with only a pooled URL, `up` with nothing to do still succeeds. */
-async function sessionTarget(ctx: Context, req: RunRequest, files: MigrationFile[]): Promise<DbTarget | undefined> {
+async function sessionTarget(ctx: MigrateInput, req: RunRequest, files: MigrationFile[]): Promise<DbTarget | undefined> {
   try {
     return ctx.target({ session: true })
   } catch (e) {
@@ -95,7 +95,7 @@ async function sessionTarget(ctx: Context, req: RunRequest, files: MigrationFile
   }
 }
 
-export async function runMigrations(ctx: Context, req: RunRequest): Promise<RunResult> {
+export async function runMigrations(ctx: MigrateInput, req: RunRequest): Promise<RunResult> {
   const { settings } = req
   const files = await loadMigrationFiles(settings.dir)
   const target = await sessionTarget(ctx, req, files)
@@ -175,7 +175,7 @@ async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan
  * Releases the lock and the connection, and never hangs doing it: if the session cannot answer
  * within a few seconds we close it, and the server releases the lock and rolls back with it.
  */
-async function closeSession(sql: postgres.Sql, conn: postgres.ReservedSql | undefined, locked: boolean, ctx: Context): Promise<void> {
+async function closeSession(sql: postgres.Sql, conn: postgres.ReservedSql | undefined, locked: boolean, ctx: MigrateInput): Promise<void> {
   try {
     // A stall or a signal may have closed the session: the server released the lock with it.
     if (conn && locked && isOpen(sql)) await withinDeadline(releaseMigrationLock(conn), new Deadline(5000))

@@ -1,10 +1,10 @@
 // migrate status: every migration, applied or pending, and what drifted.
 import { relative } from 'node:path'
-import type { Context } from '../context.js'
 import { loadMigrationFiles } from './files.js'
 import type { Drift } from './plan.js'
 import { readInventory } from './read.js'
 import type { MigrateSettings } from './settings.js'
+import type { MigrateInput } from './input.js'
 
 export interface StatusEntry {
   name: string
@@ -21,7 +21,7 @@ export interface StatusReport {
   drift: Drift[]
 }
 
-export async function migrationStatus(ctx: Context, settings: MigrateSettings): Promise<StatusReport> {
+export async function migrationStatus(ctx: MigrateInput, settings: MigrateSettings): Promise<StatusReport> {
   const files = await loadMigrationFiles(settings.dir)
   const inv = await readInventory(ctx, files, settings.table)
   return {

@@ -1,7 +1,7 @@
 // Seed options from flags over the config file's `seed` section, validated: bad input is exit 3
 // with one line naming the flag.
 import { badInput } from '../errors.js'
-import type { Config } from '../config.js'
+import { sourceName, type Setting } from '../config.js'
 import type { SeedOptions } from './plan.js'
 
 export interface SeedFlags {
@@ -24,12 +24,14 @@ export const LIMITS = {
 } as const
 
 type Key = keyof typeof LIMITS
+export const SEED_KEYS = Object.keys(LIMITS) as Key[]
 
-function count(key: Key, flag: string | undefined, fallback: unknown): number {
-  const fromFlag = flag !== undefined
-  const raw = fromFlag ? flag : fallback
-  const where = fromFlag ? `--${key}` : `config seed.${key}`
-  const text = String(raw).trim()
+/** The counts, each from its flag or the config's seed section, with where it came from. */
+export type SeedSettings = Record<Key, Setting<string | number>>
+
+function count(key: Key, setting: Setting<string | number>): number {
+  const where = sourceName(setting.source)
+  const text = String(setting.value).trim()
   if (!/^\d+$/.test(text)) throw badInput(`${where}: "${text}" is not a non-negative integer`)
   const n = Number(text)
   if (n > LIMITS[key]) throw badInput(`${where}: ${text} is too large (at most ${LIMITS[key]})`)
@@ -57,12 +59,12 @@ function referenceDay(flag: string | undefined, now: number): string {
 /** Users sign up to two years before the reference day: keep every date in ordinary years. */
 const MIN_DAY = '2000-01-01'
 
-export function resolveSeedOptions(flags: SeedFlags, defaults: Config['seed'], now = Date.now()): SeedOptions {
+export function resolveSeedOptions(flags: SeedFlags, counts: SeedSettings, now = Date.now()): SeedOptions {
   const o: SeedOptions = {
-    seed: count('seed', flags.seed, defaults.seed),
-    users: count('users', flags.users, defaults.users),
-    categories: count('categories', flags.categories, defaults.categories),
-    todos: count('todos', flags.todos, defaults.todos),
+    seed: count('seed', counts.seed),
+    users: count('users', counts.users),
+    categories: count('categories', counts.categories),
+    todos: count('todos', counts.todos),
     reset: !!flags.reset,
     cascade: !!flags.cascade,
     acceptDataLoss: !!flags.acceptDataLoss,
