@@ -1,4 +1,4 @@
-// migrate up | down | status | create: flags in, one core call, result out.
+// migrate up | down | redo | status | baseline | accept | create: flags in, one core call, result out.
 import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { ExitCode } from '../errors.js'
@@ -115,7 +115,7 @@ export async function create(ctx: Context, opts: CreateFlags, args: string[]): P
 
 export async function baseline(ctx: Context, opts: ConnectingFlags & { to?: string }): Promise<number> {
   ctx.useTimeoutFlag(opts.timeout)
-  const r = await baselineMigrations(ctx, migrateSettings(ctx, opts), opts.to)
+  const r = await baselineMigrations(inputOf(ctx), migrateSettings(settingsOf(ctx, opts)), opts.to)
   ctx.out.result({ ok: true, ...r }, () => r.baselined.length
     ? r.baselined.map((b) => `recorded ${b.name} as applied (${b.objects.length} object${b.objects.length === 1 ? '' : 's'} found)`).join('\n')
     : 'nothing to baseline: no pending migrations')
@@ -124,7 +124,7 @@ export async function baseline(ctx: Context, opts: ConnectingFlags & { to?: stri
 
 export async function accept(ctx: Context, opts: ConnectingFlags, args: string[]): Promise<number> {
   ctx.useTimeoutFlag(opts.timeout)
-  const r = await acceptMigration(ctx, migrateSettings(ctx, opts), args[0])
+  const r = await acceptMigration(inputOf(ctx), migrateSettings(settingsOf(ctx, opts)), args[0])
   ctx.out.result({ ok: true, ...r }, () => r.accepted
     ? `accepted ${r.file} as ${r.name} (checksum ${r.previous ? `${r.previous.slice(0, 12)}...` : 'none'} -> ${r.checksum.slice(0, 12)}...); the database was not changed`
     : `${r.name} already matches ${r.file}: nothing to accept`)
@@ -138,7 +138,7 @@ export async function accept(ctx: Context, opts: ConnectingFlags, args: string[]
 export async function redo(ctx: Context, opts: ConnectingFlags & { yes?: boolean }, args: string[]): Promise<number> {
   ctx.useTimeoutFlag(opts.timeout)
   const count = parseCount(args[0]) ?? 1
-  const r = await redoMigrations(ctx, migrateSettings(ctx, opts), count, (names) =>
+  const r = await redoMigrations(inputOf(ctx), migrateSettings(settingsOf(ctx, opts)), count, (names) =>
     confirmDestruction(ctx, { doing: `migrate redo reverts (dropping what ${names.length === 1 ? 'it' : 'they'} made, data included) and re-applies`, items: names, yes: opts.yes }))
   ctx.out.result({ ok: true, ...r }, () => r.reverted.length
     ? [...r.reverted.map((m) => `reverted ${m.name} (${m.ms} ms)`), ...r.applied.map((m) => `applied ${m.name} (${m.ms} ms)`)].join('\n')

@@ -2,7 +2,7 @@
 // was also made by hand), record the file as it is now, so drift stops refusing runs. Never
 // implicit: one named migration per call, and it says what it replaced.
 import { relative } from 'node:path'
-import type { Context } from '../context.js'
+import type { MigrateInput } from './input.js'
 import { badInput } from '../errors.js'
 import { loadMigrationFiles } from './files.js'
 import { readJournal, recordChecksum } from './journal.js'
@@ -20,7 +20,7 @@ export interface AcceptResult {
   checksum: string
 }
 
-export async function acceptMigration(ctx: Context, settings: MigrateSettings, given: string): Promise<AcceptResult> {
+export async function acceptMigration(ctx: MigrateInput, settings: MigrateSettings, given: string): Promise<AcceptResult> {
   const files = await loadMigrationFiles(settings.dir)
   return withMigrationLock(ctx, settings, async ({ conn }) => {
     const inv = inventory(files, await readJournal(conn, settings.table))

@@ -3,7 +3,7 @@
 // baseline and Prisma's `migrate resolve --applied` do, but only after checking that what each
 // one creates is there: a wrong guess would make `migrate up` skip work that was never done.
 import { relative } from 'node:path'
-import type { Context } from '../context.js'
+import type { MigrateInput } from './input.js'
 import { TodoDbError, badInput, ExitCode } from '../errors.js'
 import { isPlainSql, loadMigrationFiles, type MigrationFile } from './files.js'
 import { ensureJournal, readJournal, JOURNAL_SCHEMA } from './journal.js'
@@ -48,7 +48,7 @@ function mismatch(missing: DbObject[]): TodoDbError {
   })
 }
 
-export async function baseline(ctx: Context, settings: MigrateSettings, to: string | undefined): Promise<BaselineResult> {
+export async function baseline(ctx: MigrateInput, settings: MigrateSettings, to: string | undefined): Promise<BaselineResult> {
   const files = await loadMigrationFiles(settings.dir)
   return withMigrationLock(ctx, settings, async ({ conn }) => {
     const inv = inventory(files, await readJournal(conn, settings.table))

@@ -3,7 +3,7 @@
 // a failure or Ctrl-C in either half leaves the database as it was, never with the migrations
 // reverted and not re-applied.
 import type postgres from 'postgres'
-import type { Context } from '../context.js'
+import type { MigrateInput } from './input.js'
 import { badInput, interrupted } from '../errors.js'
 import { runEngine, type Ran } from './engine.js'
 import { loadMigrationFiles, runsOutsideTransaction, type MigrationFile } from './files.js'
@@ -49,7 +49,7 @@ function refuseOutsideTransaction(plan: MigrationFile[]): void {
     'revert and apply it in two steps: todo-db migrate down, then todo-db migrate up', 'USAGE')
 }
 
-export async function redoMigrations(ctx: Context, settings: MigrateSettings, count: number, confirm: (names: string[]) => Promise<void>): Promise<RedoResult> {
+export async function redoMigrations(ctx: MigrateInput, settings: MigrateSettings, count: number, confirm: (names: string[]) => Promise<void>): Promise<RedoResult> {
   const files = await loadMigrationFiles(settings.dir)
   loadParser().catch(() => {})
   return withMigrationLock(ctx, settings, async ({ conn, target }) => {

@@ -2,7 +2,7 @@
 // going through runMigrations (baseline, accept, redo): one connection, the lock taken before
 // anything is read, released (or the session closed, which releases it) whatever happens.
 import type postgres from 'postgres'
-import type { Context } from '../context.js'
+import type { MigrateInput } from './input.js'
 import { classifyError, isConnectionLost } from '../classify.js'
 import { connect, isOpen, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
@@ -15,7 +15,7 @@ export interface LockedSession {
   target: DbTarget
 }
 
-export async function withMigrationLock<T>(ctx: Context, settings: MigrateSettings, work: (s: LockedSession) => Promise<T>): Promise<T> {
+export async function withMigrationLock<T>(ctx: MigrateInput, settings: MigrateSettings, work: (s: LockedSession) => Promise<T>): Promise<T> {
   const target = ctx.target({ session: true })
   const sql = await connect(target, {
     ...ctx.connectOptions(),
