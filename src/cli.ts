@@ -114,6 +114,9 @@ Examples:
   $ todo-db migrate status --json
   $ todo-db migrate status --exit-code  exit 5 when migrations are pending (gate a deploy in CI)
   $ todo-db migrate create add-tags
+  $ todo-db migrate baseline          adopt a database made by create_all, Alembic or a dump
+  $ todo-db migrate accept NAME       after review, accept an applied file's edit (ends drift)
+  $ todo-db migrate redo --yes        revert and re-apply the last migration
 
 Each file runs in its own transaction (--single-transaction: the whole run in one, so a failure
 or Ctrl-C leaves the database as it was); a file with the line "-- todo-db:no-transaction"
@@ -170,6 +173,52 @@ Examples:
   $ todo-db migrate status --exit-code      gate a deploy: exit 5 while migrations are pending
   $ todo-db migrate status --json | jq '.pending'`),
   ).action(action(lazy('migrate', 'status')))
+  migrationOptions(
+    migrate
+      .command('baseline')
+      .description('adopt an existing database: record pending migrations as applied without running them, once the objects they create are found')
+      .option('--to <name>', 'record up to and including this migration (default: every pending one)')
+      .option('--lock-timeout <duration>', 'give up waiting for another run\'s migration lock after this long (default: timeouts.lock, 10s; 0: wait)')
+      .addHelpText('after', `
+Examples:
+  $ todo-db migrate baseline                 a database made by create_all, Alembic or a dump
+  $ todo-db migrate baseline --to 1764000000002_create-todos && todo-db migrate up
+
+Checks that the tables, indexes, functions, triggers, types, constraints and columns each Up
+section creates exist (names, not definitions); if any is missing it lists them, records
+nothing and exits 1.`),
+  ).action(action(lazy('migrate', 'baseline')))
+  migrationOptions(
+    migrate
+      .command('accept')
+      .description('after review, record an applied migration\'s edited file as it is now (ends its drift); runs no SQL')
+      .argument('<name>', 'the migration, as migrate status names it (or its file name)')
+      .option('--lock-timeout <duration>', 'give up waiting for another run\'s migration lock after this long (default: timeouts.lock, 10s; 0: wait)')
+      .addHelpText('after', `
+Examples:
+  $ todo-db migrate status                          exit 4: drift: 1764000000002_create-todos was edited ...
+  $ git diff HEAD~1 -- migrations/1764000000002_create-todos.sql    review what changed
+  $ todo-db migrate accept 1764000000002_create-todos
+
+The database keeps what the file did when it was applied: accept only an edit that changes
+nothing there (a comment, formatting), or one you also made in the database yourself.`),
+  ).action(action(lazy('migrate', 'accept')))
+  migrationOptions(
+    migrate
+      .command('redo')
+      .description('revert the last migration(s) and apply them again, in one transaction (asks first)')
+      .argument('[count]', 'redo the last this many (default: 1)')
+      .option('--lock-timeout <duration>', 'give up waiting for a table lock, or for another run\'s migration lock, after this long (default: timeouts.lock, 10s; 0: wait)')
+      .option('-y, --yes', 'go ahead without asking: needed without a terminal and with --json')
+      .addHelpText('after', `
+Examples:
+  $ todo-db migrate redo              revert and re-apply the last migration (asks first)
+  $ todo-db migrate redo 2 --yes      the last two, without asking
+
+What the reverted migrations made is dropped, rows included, and made again empty. Down and up
+run in one transaction under the migration lock: a failure or Ctrl-C leaves the database as it
+was. Not for no-transaction files (use down, then up).`),
+  ).action(action(lazy('migrate', 'redo')))
   migrate
     .command('create')
     .description('create a new timestamped SQL migration with Up and Down sections')
@@ -179,6 +228,7 @@ Examples:
     .addHelpText('after', `
 Examples:
   $ todo-db migrate create add-tags
+  $ todo-db migrate baseline          adopt a database made by create_all, Alembic or a dump
   $ todo-db migrate create index-todos-due --no-transaction`)
     .action(action(lazy('migrate', 'create')))
 

@@ -42,7 +42,7 @@ export const EXIT_CODES: readonly ExitCodeRow[] = [
     meaning: 'the server or the Neon API answered and refused (wrong password, no such database), or a migration/statement failed',
     commands: {
       health: 'rejected: wrong password, no such database or role, too many connections, starting up',
-      migrate: 'a migration or database error, the migration lock not free within the lock timeout, or "no" to `down`\'s question',
+      migrate: 'a migration or database error, the migration lock not free within the lock timeout, `baseline` found objects missing (nothing recorded), or "no" to `down`\'s or `redo`\'s question',
       seed: 'refused or failed: schema not migrated (run `todo-db migrate up`), app rows depend on seed rows this run would delete ' +
         '(`--accept-data-loss`), `--reset` when other tables refer to users (`--cascade`), a constraint, a lock timeout, another seed running, or "no" to `--reset`\'s question',
       provision: 'the Neon API refused (bad key, quota, conflict: its message is shown), the local server failed, or "no" to the question',
@@ -63,7 +63,7 @@ export const EXIT_CODES: readonly ExitCodeRow[] = [
     meaning: 'bad input: unknown command or flag, malformed URL, `DATABASE_URL` / `NEON_API_KEY` missing, unknown migration, a destructive command without `--yes` where there is no terminal to ask',
     commands: {
       health: 'bad input: malformed URL, bad `--timeout`, `DATABASE_URL` not set',
-      migrate: 'bad input: count, `--to`, pooled-only URL, transaction control in a file, a file not UTF-8, `down` of several without `--yes` and no terminal',
+      migrate: 'bad input: count, `--to`, pooled-only URL, transaction control in a file, a file not UTF-8, `accept` of an unknown or pending migration, `down` of several or `redo` without `--yes` and no terminal',
       seed: 'bad input: flags, config, database URL, `--reset` without `--yes` and no terminal',
       provision: 'bad input: flags, no `NEON_API_KEY`, several organizations to choose from (`--org`), `delete-branch` or `local destroy` without `--yes` and no terminal',
     },
@@ -134,6 +134,7 @@ export type ErrorCode =
   // migrate
   | 'MIGRATION_FAILED' | 'DRIFT' | 'UNKNOWN_MIGRATION' | 'IRREVERSIBLE' | 'NO_MIGRATIONS_DIR' | 'BAD_ENCODING'
   | 'BAD_MIGRATION_NAME' | 'DUPLICATE_MIGRATION' | 'TRANSACTION_CONTROL' | 'BAD_TABLE_NAME' | 'BAD_NAME'
+  | 'BASELINE_MISMATCH' | 'BASELINE_UNCHECKABLE' | 'NOT_APPLIED' | 'MIGRATION_FILE_MISSING'
   // seed
   | 'NOT_MIGRATED' | 'SEED_BUSY' | 'SEED_DATA_LOSS' | 'RESET_NEEDS_CASCADE' | 'BAD_COUNT'
   // provision: the Neon API

@@ -16,7 +16,7 @@ afterAll(() => dropDatabase(db))
 describe('the published schemas', () => {
   it('exist for every command, ship with the package and are documented', () => {
     const files = readdirSync(SCHEMAS).sort()
-    expect(files).toEqual(['error', 'health', 'init', 'migrate-create', 'migrate-down', 'migrate-status', 'migrate-up', 'provision-list', 'provision', 'seed']
+    expect(files).toEqual(['error', 'health', 'init', 'migrate-accept', 'migrate-baseline', 'migrate-create', 'migrate-down', 'migrate-redo', 'migrate-status', 'migrate-up', 'provision-list', 'provision', 'seed']
       .map((n) => `${n}.schema.json`).sort())
     const pkg = JSON.parse(readFileSync(join(SCHEMAS, '../package.json'), 'utf8'))
     expect(pkg.files).toContain('schemas')
@@ -45,7 +45,7 @@ describe('the published schemas', () => {
     expect(jsonContractViolation(['seed', '--json'], '{"ok":false,"error":{"code":"X","message":"m"}}')).toBeUndefined()
     // a misspelt subcommand answers with the failure document; a new subcommand needs its own schema
     expect(jsonContractViolation(['migrate', 'upp', '--json'], '{"ok":false,"error":{"code":"USAGE","message":"m"}}')).toBeUndefined()
-    expect(jsonContractViolation(['migrate', 'redo', '--json'], '{"ok":true}')).toMatch(/there is no schemas\/migrate-redo\.schema\.json/)
+    expect(jsonContractViolation(['migrate', 'squash', '--json'], '{"ok":true}')).toMatch(/there is no schemas\/migrate-squash\.schema\.json/)
   })
 })
 

@@ -1,10 +1,13 @@
-// migrate up | down | status | create: flags in, one core call, result out.
+// migrate up | down | redo | status | baseline | accept | create: flags in, one core call, result out.
 import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { ExitCode } from '../errors.js'
+import { acceptMigration } from '../migrate/accept.js'
+import { baseline as baselineMigrations } from '../migrate/baseline.js'
 import { createMigration } from '../migrate/create.js'
+import { redoMigrations } from '../migrate/redo.js'
 import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
-import { driftError, parseSelection } from '../migrate/plan.js'
+import { driftError, parseCount, parseSelection } from '../migrate/plan.js'
 import { dryRun, runMigrations, type Direction } from '../migrate/run.js'
 import type { MigrateInput } from '../migrate/input.js'
 import { createDirOf, migrateSettings, type SettingsInput } from '../migrate/settings.js'
@@ -98,6 +101,8 @@ export async function status(ctx: Context, opts: StatusFlags): Promise<number> {
   const error = failure && { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) }
   ctx.out.result({ ok: !failure, ...r, ...(error ? { error } : {}) }, () => formatStatus(r, ctx.out.color))
   for (const d of r.drift) ctx.out.warn(`drift: ${d.message}`)
+  // What to do about the first one, as up and down say it when they refuse.
+  if (failure?.hint) ctx.out.warn(`to fix: ${failure.hint}`)
   if (r.drift.length) return ExitCode.DRIFT
   return opts.exitCode && r.pending > 0 ? ExitCode.PENDING : ExitCode.OK
 }
@@ -105,5 +110,38 @@ export async function status(ctx: Context, opts: StatusFlags): Promise<number> {
 export async function create(ctx: Context, opts: CreateFlags, args: string[]): Promise<number> {
   const path = await createMigration(createDirOf(settingsOf(ctx, opts)), args[0], { transaction: opts.transaction })
   ctx.out.result({ ok: true, path }, `created ${path}`)
+  return ExitCode.OK
+}
+
+export async function baseline(ctx: Context, opts: ConnectingFlags & { to?: string }): Promise<number> {
+  ctx.useTimeoutFlag(opts.timeout)
+  const r = await baselineMigrations(inputOf(ctx), migrateSettings(settingsOf(ctx, opts)), opts.to)
+  ctx.out.result({ ok: true, ...r }, () => r.baselined.length
+    ? r.baselined.map((b) => `recorded ${b.name} as applied (${b.objects.length} object${b.objects.length === 1 ? '' : 's'} found)`).join('\n')
+    : 'nothing to baseline: no pending migrations')
+  return ExitCode.OK
+}
+
+export async function accept(ctx: Context, opts: ConnectingFlags, args: string[]): Promise<number> {
+  ctx.useTimeoutFlag(opts.timeout)
+  const r = await acceptMigration(inputOf(ctx), migrateSettings(settingsOf(ctx, opts)), args[0])
+  ctx.out.result({ ok: true, ...r }, () => r.accepted
+    ? `accepted ${r.file} as ${r.name} (checksum ${r.previous ? `${r.previous.slice(0, 12)}...` : 'none'} -> ${r.checksum.slice(0, 12)}...); the database was not changed`
+    : `${r.name} already matches ${r.file}: nothing to accept`)
+  return ExitCode.OK
+}
+
+/**
+ * redo reverts before it re-applies: the rows in what it reverts are gone. Unlike `down` of one,
+ * it always asks (or needs --yes): its name does not say that it drops anything.
+ */
+export async function redo(ctx: Context, opts: ConnectingFlags & { yes?: boolean }, args: string[]): Promise<number> {
+  ctx.useTimeoutFlag(opts.timeout)
+  const count = parseCount(args[0]) ?? 1
+  const r = await redoMigrations(inputOf(ctx), migrateSettings(settingsOf(ctx, opts)), count, (names) =>
+    confirmDestruction(ctx, { doing: `migrate redo reverts (dropping what ${names.length === 1 ? 'it' : 'they'} made, data included) and re-applies`, items: names, yes: opts.yes }))
+  ctx.out.result({ ok: true, ...r }, () => r.reverted.length
+    ? [...r.reverted.map((m) => `reverted ${m.name} (${m.ms} ms)`), ...r.applied.map((m) => `applied ${m.name} (${m.ms} ms)`)].join('\n')
+    : 'nothing to redo: no migration is applied')
   return ExitCode.OK
 }

@@ -1,4 +1,5 @@
 // What is applied, pending or drifted, and which migrations a command would run. Pure functions.
+import { relative } from 'node:path'
 import { ExitCode, TodoDbError, badInput } from '../errors.js'
 import type { MigrationFile } from './files.js'
 import type { AppliedMigration } from './journal.js'
@@ -44,7 +45,7 @@ export function inventory(files: MigrationFile[], applied: AppliedMigration[]): 
       return { name: a.name, file, applied: a, checksumOk: null }
     }
     if (a.checksum !== file.checksum) {
-      drift.push({ name: a.name, kind: 'edited', message: `${a.name} was edited after it was applied` })
+      drift.push({ name: a.name, kind: 'edited', message: `${a.name} was edited after it was applied (${relative(process.cwd(), file.path) || file.path})` })
       return { name: a.name, file, applied: a, checksumOk: false }
     }
     return { name: a.name, file, applied: a, checksumOk: true }
@@ -66,7 +67,7 @@ export function driftError(drift: Drift[]): TodoDbError {
   const first = drift[0]
   const more = drift.length > 1 ? ` (and ${drift.length - 1} more drift problem${drift.length > 2 ? 's' : ''})` : ''
   const hint: Record<DriftKind, string> = {
-    edited: 'restore the file as applied and put the change in a new migration made by todo-db migrate create',
+    edited: `review the edit (git diff / git log -p on the file); if the database already matches it, record the file as it is with todo-db migrate accept ${first.name}; otherwise restore the file and put the change in a new migration (todo-db migrate create)`,
     missing: 'restore the file from version control',
     out_of_order: 'rename it with a later timestamp (todo-db migrate create makes one)',
   }

@@ -58,7 +58,7 @@ export async function dryRun(ctx: MigrateInput, req: RunRequest): Promise<DryRun
   return { direction: req.direction, dryRun: true, migrations }
 }
 
-async function downSectionsPresent(plan: MigrationFile[]): Promise<void> {
+export async function downSectionsPresent(plan: MigrationFile[]): Promise<void> {
   for (const f of plan) {
     if (f.path.endsWith('.sql') && (await sectionSql(f, 'down')) === undefined) {
       throw failed(`${f.name} has no "-- Down Migration" section: it cannot be reverted`, { code: 'IRREVERSIBLE', hint: 'nothing was reverted' })

@@ -1,0 +1,51 @@
+// A direct session holding the migration lock, for the commands that write the journal without
+// going through runMigrations (baseline, accept, redo): one connection, the lock taken before
+// anything is read, released (or the session closed, which releases it) whatever happens.
+import type postgres from 'postgres'
+import type { MigrateInput } from './input.js'
+import { classifyError, isConnectionLost } from '../classify.js'
+import { connect, isOpen, withinDeadline } from '../db/connection.js'
+import type { DbTarget } from '../db/url.js'
+import { Deadline } from '../duration.js'
+import { acquireMigrationLock, releaseMigrationLock } from './lock.js'
+import type { MigrateSettings } from './settings.js'
+
+export interface LockedSession {
+  conn: postgres.ReservedSql
+  target: DbTarget
+}
+
+export async function withMigrationLock<T>(ctx: MigrateInput, settings: MigrateSettings, work: (s: LockedSession) => Promise<T>): Promise<T> {
+  const target = ctx.target({ session: true })
+  const sql = await connect(target, {
+    ...ctx.connectOptions(),
+    max: 1,
+    lockTimeoutMs: settings.lockTimeoutMs,
+    statementTimeoutMs: settings.statementTimeoutMs,
+    applicationName: 'todo-db migrate',
+  })
+  let conn: postgres.ReservedSql | undefined
+  let locked = false
+  try {
+    conn = await sql.reserve()
+    await acquireMigrationLock(conn, {
+      waitMs: settings.lockTimeoutMs,
+      signal: ctx.signal,
+      onWait: (who) => ctx.out.info(`waiting for the migration lock (held by ${who})`),
+    })
+    locked = true
+    return await work({ conn, target })
+  } catch (e) {
+    if (isConnectionLost(e)) locked = false
+    throw classifyError(e, target)
+  } finally {
+    try {
+      if (conn && locked && isOpen(sql)) await withinDeadline(releaseMigrationLock(conn), new Deadline(5000))
+    } catch (e) {
+      ctx.out.debug(`could not release the migration lock (${(e as Error).message}); closing the session releases it`)
+    } finally {
+      conn?.release()
+      await sql.end({ timeout: isOpen(sql) ? 1 : 0 }).catch(() => {})
+    }
+  }
+}

@@ -1,0 +1,215 @@
+// Adopting and repairing: baseline (a database made without todo-db), accept (an edited file,
+// after review), redo (down then up of the last N).
+import { createHash } from 'node:crypto'
+import { appendFileSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { psql } from './helpers/db.js'
+import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sleeping, sqlFile, startMigrate } from './helpers/migrate.js'
+import { waitFor } from './helpers/wait.js'
+
+/** A database with the app's schema but no migration history, as create_all or a restored dump leaves it. */
+async function adoptedDb(): Promise<string> {
+  const db = freshDb('adopt')
+  expect((await migrate(db, ['up'])).code).toBe(0)
+  psql('drop table pgmigrations', db)
+  return db
+}
+
+describe('migrate baseline', () => {
+  it('records every pending migration as applied, with its checksum, once what they create is found; then up has nothing to do', async () => {
+    const db = await adoptedDb()
+    const r = await migrate(db, ['baseline', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.baselined.map((b: { name: string }) => b.name)).toEqual(SCHEMA_NAMES)
+    // 0003 drops an index 0002 created: it is not looked for.
+    const todos = doc.baselined.find((b: { name: string }) => b.name === '1764000000002_create-todos')
+    expect(todos.objects).toEqual(expect.arrayContaining([{ kind: 'table', name: 'todos' }, { kind: 'trigger', name: 'todos_set_updated_at on todos' }]))
+    expect(todos.objects).not.toContainEqual({ kind: 'index', name: 'todos_user_category_idx' })
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+    expect(journal(db).every((j) => j.checksum)).toBe(true)
+    const up = await migrate(db, ['up'])
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.stdout).toMatch(/nothing to apply/)
+    expect((await migrate(db, ['status'])).code).toBe(0)
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('refuses (exit 1) naming what is missing and records nothing', async () => {
+    const db = await adoptedDb()
+    psql('drop index todos_user_status_idx; alter table users drop constraint users_email_length', db)
+    const r = await migrate(db, ['baseline', '--json'])
+    expect(r.code, r.stderr).toBe(1)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.error.code).toBe('BASELINE_MISMATCH')
+    expect(doc.error.missing).toEqual([
+      { migration: '1764000000002_create-todos', kind: 'index', name: 'todos_user_status_idx' },
+      { migration: '1764000000003_app-schema-fixes', kind: 'constraint', name: 'users_email_length on users' },
+    ])
+    expect(r.stderr).toMatch(/index todos_user_status_idx \(1764000000002_create-todos\)/)
+    expect(r.stderr).toMatch(/nothing was recorded/)
+    expect(journal(db)).toEqual([])
+
+  })
+
+  it('--to records only up to that migration, for a database made at an older version; up applies the rest', async () => {
+    const db = freshDb('adopt')
+    expect((await migrate(db, ['up', '--to', '1764000000001_create-categories'])).code).toBe(0)
+    psql('drop table pgmigrations', db)
+    const to = await migrate(db, ['baseline', '--to', '1764000000001_create-categories'])
+    expect(to.code, to.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES.slice(0, 2))
+    const up = await migrate(db, ['up'])
+    expect(up.code, up.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual(SCHEMA_NAMES)
+  })
+
+  it('refuses an empty database: nothing the first migration creates is there', async () => {
+    const db = freshDb('adopt')
+    const r = await migrate(db, ['baseline'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/baseline refused: .*table users \(1764000000000_create-users\)/)
+    expect(journal(db)).toEqual([])
+  })
+
+  it('checks columns and constraints added by ALTER TABLE in a project migration', async () => {
+    const dir = migrationsDir({ '1764000000010_tags.sql': sqlFile('alter table todos add column tag text;\nalter table todos add constraint todos_tag_len check (char_length(tag) < 50);', 'alter table todos drop column tag;') })
+    const db = await adoptedDb()
+    const r = await migrate(db, ['baseline'], { dir })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/column tag on todos \(1764000000010_tags\), constraint todos_tag_len on todos/)
+    psql('alter table todos add column tag text, add constraint todos_tag_len check (char_length(tag) < 50)', db)
+    const ok = await migrate(db, ['baseline'], { dir })
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, '1764000000010_tags'])
+  })
+})
+
+describe('drift: what changed, and migrate accept', () => {
+  it('status names the edited file and the way to accept it; accept re-records its checksum, never on its own', async () => {
+    const dir = migrationsDir()
+    const db = freshDb('accept')
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    const name = SCHEMA_NAMES[1]
+    const file = join(dir, `${name}.sql`)
+    appendFileSync(file, '\n-- reviewed: the categories colour is optional\n')
+    const before = journal(db).find((j) => j.name === name)!.checksum
+
+    const status = await migrate(db, ['status'], { dir })
+    expect(status.code).toBe(4)
+    expect(status.stderr).toContain(`${name} was edited after it was applied (`)
+    expect(status.stderr).toContain(`${name}.sql)`)
+    expect(status.stderr).toContain(`todo-db migrate accept ${name}`)
+    // up still refuses: nothing accepts an edit but accept.
+    expect((await migrate(db, ['up'], { dir })).code).toBe(4)
+    expect(journal(db).find((j) => j.name === name)!.checksum).toBe(before)
+
+    const r = await migrate(db, ['accept', name, '--json'], { dir })
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    const now = createHash('sha256').update(readFileSync(file)).digest('hex')
+    expect(doc).toMatchObject({ ok: true, name, accepted: true, previous: before, checksum: now })
+    expect(journal(db).find((j) => j.name === name)!.checksum).toBe(now)
+    expect((await migrate(db, ['status', '--exit-code'], { dir })).code).toBe(0)
+
+    const again = await migrate(db, ['accept', `${name}.sql`], { dir })
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/already matches .*nothing to accept/)
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('accept refuses (exit 3) a migration that is unknown, pending, or whose file is gone', async () => {
+    const dir = migrationsDir()
+    const db = freshDb('accept')
+    expect((await migrate(db, ['up', '1'], { dir })).code).toBe(0)
+    const unknown = await migrate(db, ['accept', 'nope'], { dir })
+    expect(unknown.code).toBe(3)
+    expect(unknown.stderr).toMatch(/unknown migration "nope"/)
+    const pending = await migrate(db, ['accept', SCHEMA_NAMES[2]], { dir })
+    expect(pending.code).toBe(3)
+    expect(pending.stderr).toMatch(/is not applied/)
+    rmSync(join(dir, `${SCHEMA_NAMES[0]}.sql`))
+    const gone = await migrate(db, ['accept', SCHEMA_NAMES[0], '--json'], { dir })
+    expect(gone.code).toBe(3)
+    expect(JSON.parse(gone.stdout).error.code).toBe('MIGRATION_FILE_MISSING')
+  })
+})
+
+describe('migrate redo', () => {
+  const TAGS = '1764000000010_tags'
+  const tags = sqlFile('create table tags (id int primary key);\ninsert into tags select id from tag_seed;', 'drop table tags;')
+  const ids = (db: string) => psql('select string_agg(id::text, \',\' order by id) from tags', db)
+
+  it('reverts and re-applies the last N under one lock, asking first (exit 3 without --yes and no terminal)', async () => {
+    const dir = migrationsDir({ [`${TAGS}.sql`]: tags })
+    const db = freshDb('redo')
+    psql('create table tag_seed (id int); insert into tag_seed values (1), (2)', db)
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    psql('insert into tags values (99)', db)
+
+    const asked = await migrate(db, ['redo', '--json'], { dir })
+    expect(asked.code).toBe(3)
+    expect(JSON.parse(asked.stdout).error).toMatchObject({ code: 'CONFIRMATION_REQUIRED', destroys: [TAGS] })
+    expect(ids(db)).toBe('1,2,99')
+
+    const r = await migrate(db, ['redo', '2', '--yes', '--json'], { dir })
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.reverted.map((m: { name: string }) => m.name)).toEqual([TAGS, SCHEMA_NAMES[3]])
+    expect(doc.applied.map((m: { name: string }) => m.name)).toEqual([SCHEMA_NAMES[3], TAGS])
+    // The row the app wrote went with the table: down then up really ran.
+    expect(ids(db)).toBe('1,2')
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, TAGS])
+    expect(journal(db).every((j) => j.checksum)).toBe(true)
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('a failure in the up half takes the down half back too: the database is as before (exit 1)', async () => {
+    const dir = migrationsDir({ [`${TAGS}.sql`]: tags })
+    const db = freshDb('redo')
+    psql('create table tag_seed (id int); insert into tag_seed values (1)', db)
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    psql('insert into tags values (99); insert into tag_seed values (1)', db)
+    const r = await migrate(db, ['redo', '--yes'], { dir })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/tags_pkey|duplicate key/)
+    expect(ids(db)).toBe('1,99')
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, TAGS])
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+})
+
+describe('migrate baseline follows renames', () => {
+  it('a table, column and constraint renamed by a later migration are looked for under their new names', async () => {
+    const dir = migrationsDir({
+      '1764000000010_labels.sql': sqlFile('create table labels (id int primary key, txt text, constraint labels_txt_len check (char_length(txt) < 9));', 'drop table labels;'),
+      '1764000000011_rename.sql': sqlFile('alter table labels rename to tags;\nalter table tags rename column txt to label;\nalter table tags rename constraint labels_txt_len to tags_label_len;', 'alter table tags rename to labels;'),
+    })
+    const db = await adoptedDb()
+    psql('create table tags (id int primary key, label text, constraint tags_label_len check (char_length(label) < 9))', db)
+    const r = await migrate(db, ['baseline', '--json'], { dir })
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).baselined.at(-1).objects).toEqual(expect.arrayContaining([{ kind: 'table', name: 'tags' }, { kind: 'constraint', name: 'tags_label_len on tags' }]))
+  })
+})
+
+describe('migrate redo, interrupted', () => {
+  it('Ctrl-C in the up half takes the down half back too: exit 130, the rows and the journal as before', async () => {
+    const TAGS = '1764000000010_tags'
+    const up = 'create table tags (id int primary key);\ninsert into tags select id from tag_seed;\nselect pg_sleep(case when exists (select 1 from tag_seed where id = 42) then 30 else 0 end);'
+    const dir = migrationsDir({ [`${TAGS}.sql`]: sqlFile(up, 'drop table tags;') })
+    const db = freshDb('redo')
+    psql('create table tag_seed (id int); insert into tag_seed values (1)', db)
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    psql('insert into tags values (99); insert into tag_seed values (42)', db)
+    const run = startMigrate(db, ['redo', '--yes'], { dir })
+    await waitFor(() => sleeping(db) === 1, { what: 'the up half to sleep in pg_sleep(30)' })
+    run.kill('SIGINT')
+    const r = await run.result
+    expect(r.code, r.stderr).toBe(130)
+    expect(psql('select string_agg(id::text, \',\' order by id) from tags', db)).toBe('1,99')
+    expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, TAGS])
+    await waitFor(() => leftovers(db).advisoryLocks === 0 && leftovers(db).openTransactions === 0 || undefined, { what: 'the session to end' })
+  })
+})
