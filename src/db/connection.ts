@@ -230,6 +230,9 @@ export async function connect(t: DbTarget, opts: ConnectOptions): Promise<Sql> {
 
 async function connectRetrying(t: DbTarget, opts: ConnectOptions, stopped: () => TodoDbError, retrying: (e: unknown) => Promise<void>): Promise<Sql> {
   const { signal } = opts
+  // What the attempts before met: when the deadline cuts the last one short, that is the news
+  // ("refused the connection"), not that the last attempt had no time left.
+  let before: TodoDbError | undefined
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw stopped()
     const sql = createSql(t, opts)
@@ -249,7 +252,9 @@ async function connectRetrying(t: DbTarget, opts: ConnectOptions, stopped: () =>
       if (signal?.aborted) throw stopped()
       const error = classifyError(e, t)
       const wait = backoff(attempt, 100, 2000)
-      if (!isTransient(e) || opts.deadline.remaining() <= wait) throw error
+      const cutShort = e instanceof TodoDbError && e.code === 'NO_RESPONSE'
+      if (!isTransient(e) || opts.deadline.remaining() <= wait) throw cutShort && before ? before : error
+      before = error
       opts.out?.debug(`attempt ${attempt + 1}: ${error.message}; retrying in ${Math.round(wait)} ms`)
       await retrying(e)
       await unlessAborted(sleep(wait), signal, stopped)
