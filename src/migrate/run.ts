@@ -1,14 +1,13 @@
 // migrate up / down: pick the migrations under the lock, refuse on drift, run them, release.
 import type postgres from 'postgres'
 import { classifyError, isConnectionLost } from '../classify.js'
-import { connect, isOpen, withinDeadline } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
-import { Deadline } from '../duration.js'
 import { badInput, failed, isTodoDbError } from '../errors.js'
 import { loadSqlEngine, needsRunner, runEngine, type Ran } from './engine.js'
 import { loadMigrationFiles, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
 import { ensureJournal, readJournal, readJournalWithShape, recordChecksum } from './journal.js'
-import { acquireMigrationLock, releaseMigrationLock, tryMigrationLock } from './lock.js'
+import { tryMigrationLock } from './lock.js'
+import { closeMigrateSession, connectMigrateSession, waitForMigrationLock } from './session.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
 import { readInventory } from './read.js'
 import { loadParser, refuseTransactionControl } from './statements.js'
@@ -105,13 +104,7 @@ export async function runMigrations(ctx: MigrateInput, req: RunRequest): Promise
   // Started now, awaited when the first file is applied; a failure to load shows up there.
   loadSqlEngine().catch(() => {})
   loadParser().catch(() => {})
-  const sql = await connect(target, {
-    ...ctx.connectOptions(),
-    max: 1,
-    lockTimeoutMs: settings.lockTimeoutMs,
-    statementTimeoutMs: settings.statementTimeoutMs,
-    applicationName: 'todo-db migrate',
-  })
+  const sql = await connectMigrateSession(ctx, settings, target)
   let conn: postgres.ReservedSql | undefined
   let locked = false
   try {
@@ -128,11 +121,7 @@ export async function runMigrations(ctx: MigrateInput, req: RunRequest): Promise
       locked = true
       journal = await readAlong
     } else {
-      await acquireMigrationLock(conn, {
-        waitMs: settings.lockTimeoutMs,
-        signal: ctx.signal,
-        onWait: (who) => ctx.out.info(`waiting for the migration lock (held by ${who})`),
-      })
+      await waitForMigrationLock(conn, ctx, settings)
       locked = true
       journal = await readJournalWithShape(conn, settings.table)
     }
@@ -161,7 +150,7 @@ export async function runMigrations(ctx: MigrateInput, req: RunRequest): Promise
     if (isConnectionLost(e)) locked = false // the server released it with the session
     throw classifyError(e, target)
   } finally {
-    await closeSession(sql, conn, locked, ctx)
+    await closeMigrateSession(sql, conn, locked, ctx)
   }
 }
 
@@ -171,18 +160,3 @@ async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan
   for (const f of plan) if (applied.get(f.name)?.checksum === null) await recordChecksum(conn, table, f.name, f.checksum)
 }
 
-/**
- * Releases the lock and the connection, and never hangs doing it: if the session cannot answer
- * within a few seconds we close it, and the server releases the lock and rolls back with it.
- */
-async function closeSession(sql: postgres.Sql, conn: postgres.ReservedSql | undefined, locked: boolean, ctx: MigrateInput): Promise<void> {
-  try {
-    // A stall or a signal may have closed the session: the server released the lock with it.
-    if (conn && locked && isOpen(sql)) await withinDeadline(releaseMigrationLock(conn), new Deadline(5000))
-  } catch (e) {
-    ctx.out.debug(`could not release the migration lock (${(e as Error).message}); closing the session releases it`)
-  } finally {
-    conn?.release()
-    await sql.end({ timeout: isOpen(sql) ? 1 : 0 }).catch(() => {})
-  }
-}
