@@ -3,19 +3,15 @@
 // --dry-run lists and deletes nothing.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { runCli, tempDir, type CliOptions } from './helpers/cli.js'
 import { cluster } from './helpers/db.js'
-import { startFakeNeon, type FakeNeon } from './helpers/fake-neon.js'
+import { useFakeNeon } from './helpers/fake-neon.js'
 import { onTty } from './helpers/tty.js'
 
 const c = cluster()
-let fake: FakeNeon
-beforeAll(async () => {
-  fake = await startFakeNeon({ hosts: 'local' })
-})
-afterAll(() => fake?.close())
-afterEach(() => fake?.assertSpec())
+// URIs that reach the suite's cluster; every request and answer held to Neon's spec.
+const fake = useFakeNeon()
 
 const neonEnv = () => ({ NEON_API_KEY: fake.apiKey, NEON_API_HOST: fake.url, NODE_EXTRA_CA_CERTS: c.caFile })
 const neon = (args: string[], opts: CliOptions = {}) => runCli(args, { ...opts, env: { ...neonEnv(), ...opts.env } })

@@ -4,11 +4,11 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { rewriteLegacyProvision } from '../src/provision/aliases.js'
 import { runCli, runInProcess, tempDir, type CliOptions } from './helpers/cli.js'
 import { cluster } from './helpers/db.js'
-import { startFakeNeon, type FakeNeon } from './helpers/fake-neon.js'
+import { useFakeNeon } from './helpers/fake-neon.js'
 
 /** The CLI in this process, its output collected. */
 const runIn = (argv: string[], env: CliOptions['env'] = {}) => runInProcess(argv, { cleanEnv: true, env })
@@ -115,12 +115,7 @@ describe('the old provision spellings, rewritten', () => {
 
 describe('provision neon, list and delete-branch against the fake Neon API', () => {
   const c = cluster()
-  let fake: FakeNeon
-  beforeAll(async () => {
-    fake = await startFakeNeon({ hosts: 'local' })
-  })
-  afterAll(() => fake?.close())
-  afterEach(() => fake?.assertSpec())
+  const fake = useFakeNeon()
   const neon = (args: string[], opts: CliOptions = {}) =>
     runCli(args, { ...opts, env: { NEON_API_KEY: fake.apiKey, NEON_API_HOST: fake.url, NODE_EXTRA_CA_CERTS: c.caFile, ...opts.env } })
 

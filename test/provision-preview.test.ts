@@ -5,18 +5,14 @@ import { spawn } from 'node:child_process'
 import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import yaml from 'js-yaml'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { BIN, leakedSecret, runCli, tempDir, type CliOptions } from './helpers/cli.js'
 import { cluster, psql } from './helpers/db.js'
-import { startFakeNeon, type FakeNeon } from './helpers/fake-neon.js'
+import { useFakeNeon } from './helpers/fake-neon.js'
 
 const c = cluster()
-let fake: FakeNeon
-beforeAll(async () => {
-  fake = await startFakeNeon({ hosts: 'local' })
-})
-afterAll(() => fake?.close())
-afterEach(() => fake?.assertSpec())
+// URIs that reach the suite's cluster; every request and answer held to Neon's spec.
+const fake = useFakeNeon()
 
 const neon = (args: string[], opts: CliOptions = {}) =>
   runCli(args, { ...opts, env: { NEON_API_KEY: fake.apiKey, NEON_API_HOST: fake.url, NODE_EXTRA_CA_CERTS: c.caFile, ...opts.env } })

@@ -3,22 +3,15 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runCli, secrets, startCli, tempDir, type CliOptions } from './helpers/cli.js'
 import { cluster, psql } from './helpers/db.js'
-import { startFakeNeon, type FakeNeon } from './helpers/fake-neon.js'
+import { startFakeNeon, useFakeNeon } from './helpers/fake-neon.js'
 import { waitFor } from './helpers/wait.js'
 
 const c = cluster()
-let fake: FakeNeon
-
-beforeAll(async () => {
-  // URIs that reach the suite's cluster: these tests connect with what provision wrote.
-  fake = await startFakeNeon({ hosts: 'local' })
-})
-afterAll(() => fake?.close())
-// Every request the CLI sent and every answer the fake gave must match Neon's OpenAPI spec.
-afterEach(() => fake?.assertSpec())
+// URIs that reach the suite's cluster; every request and answer held to Neon's spec.
+const fake = useFakeNeon()
 
 /** The CLI with the fake API and the test CA (Neon URIs verify the server certificate). */
 const neonEnv = (env: CliOptions['env'] = {}) => ({ NEON_API_KEY: fake.apiKey, NEON_API_HOST: fake.url, NODE_EXTRA_CA_CERTS: c.caFile, ...env })

@@ -11,6 +11,7 @@
 // parent), owned by a real role with a password. With `hosts: 'local'` the URIs reach it (host
 // localhost, so the certificate verifies); with 'neon' / 'neon-c2' they are written exactly as Neon
 // writes them (ep-...-pooler hosts), for tests of what the CLI does with them.
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { cluster, psql } from './db.js'
@@ -581,4 +582,25 @@ export async function startFakeNeon(opts: FakeNeonOptions = {}): Promise<FakeNeo
     },
   }
   return fake
+}
+
+/**
+ * The test file's (or describe block's) fake Neon API: started before its tests, every request
+ * and answer held to Neon's OpenAPI spec after each test, closed after all. Use it as the
+ * instance itself; it is there once the tests run.
+ */
+export function useFakeNeon(opts: FakeNeonOptions = { hosts: 'local' }): FakeNeon {
+  let current: FakeNeon | undefined
+  beforeAll(async () => {
+    current = await startFakeNeon(opts)
+  })
+  afterAll(() => current?.close())
+  afterEach(() => current?.assertSpec())
+  return new Proxy({} as FakeNeon, {
+    get(_target, key) {
+      if (!current) throw new Error('the fake Neon API is used before its tests run')
+      const value = Reflect.get(current, key)
+      return typeof value === 'function' ? value.bind(current) : value
+    },
+  })
 }
