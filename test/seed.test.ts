@@ -476,7 +476,8 @@ describe('todo-db seed is atomic', () => {
     const r = await pending
     expect(r.code).toBe(130)
     expect(r.stderr).toMatch(/interrupted: the seed was cancelled and rolled back/)
-    expect(serverLog()).toMatch(/COPY from stdin failed: Error: todo-db seed: interrupted \(SIGINT\)/)
+    // The backend logs the CopyFail as it reads it, which may be just after our process has gone.
+    await waitFor(() => /COPY from stdin failed: Error: todo-db seed: interrupted \(SIGINT\)/.test(serverLog()), { what: 'the server to log the COPY stopped by SIGINT' })
     // gone as the process exits (the server may still be rolling back, so wait for it, briefly),
     // not when the server notices a dead socket
     expect(await seedBackendsGone(db)).toBe(0)
@@ -510,7 +511,8 @@ describe('todo-db seed is atomic', () => {
     child!.kill('SIGTERM')
     const r = await pending
     expect(r.code).toBe(143)
-    expect(serverLog()).toMatch(/COPY from stdin failed: Error: todo-db seed: interrupted \(SIGTERM\)/)
+    // The backend logs the CopyFail as it reads it, which may be just after our process has gone.
+    await waitFor(() => /COPY from stdin failed: Error: todo-db seed: interrupted \(SIGTERM\)/.test(serverLog()), { what: 'the server to log the COPY stopped by SIGTERM' })
     expect(await seedBackendsGone(db)).toBe(0)
     expect(digest(db)).toEqual(before)
     expect(schemaDigest(db)).toBe(schemaBefore)
