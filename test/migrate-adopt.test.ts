@@ -1,12 +1,14 @@
 // Adopting and repairing: baseline (a database made without todo-db), accept (an edited file,
 // after review), redo (down then up of the last N).
 import { createHash } from 'node:crypto'
-import { appendFileSync, readFileSync, rmSync } from 'node:fs'
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { psql } from './helpers/db.js'
 import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sleeping, sqlFile, startMigrate } from './helpers/migrate.js'
 import { waitFor } from './helpers/wait.js'
+
+const sqlLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`
 
 /** A database with the app's schema but no migration history, as create_all or a restored dump leaves it. */
 async function adoptedDb(): Promise<string> {
@@ -117,6 +119,74 @@ describe('drift: what changed, and migrate accept', () => {
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/already matches .*nothing to accept/)
     expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('drift says the first line that changed (status, up, --json), and accept says what it accepted and keeps the new text', async () => {
+    const dir = migrationsDir()
+    const db = freshDb('accept')
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    const name = SCHEMA_NAMES[1]
+    const file = join(dir, `${name}.sql`)
+    const text = readFileSync(file, 'utf8')
+    const lines = text.split('\n')
+    const at = lines.findIndex((l) => /not null/i.test(l))
+    expect(at).toBeGreaterThan(0)
+    const edited = lines[at].replace(/not null/i, 'null')
+    writeFileSync(file, [...lines.slice(0, at), edited, ...lines.slice(at + 1)].join('\n'))
+    const said = `line ${at + 1} was "${lines[at]}", now "${edited}"`
+
+    const status = await migrate(db, ['status', '--json'], { dir })
+    expect(status.code).toBe(4)
+    const drift = JSON.parse(status.stdout).drift
+    expect(drift).toEqual([{ name, kind: 'edited', message: expect.stringContaining(said), difference: { line: at + 1, applied: lines[at], now: edited } }])
+    expect(status.stderr).toContain(said)
+    const up = await migrate(db, ['up', '--json'], { dir })
+    expect(up.code).toBe(4)
+    expect(up.stderr).toContain(said)
+    expect(JSON.parse(up.stdout).error.drift[0].difference).toEqual({ line: at + 1, applied: lines[at], now: edited })
+
+    const r = await migrate(db, ['accept', name, '--json'], { dir })
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).difference).toEqual({ line: at + 1, applied: lines[at], now: edited })
+    expect(psql(`select content = ${sqlLiteral(readFileSync(file, 'utf8'))} from pgmigrations where name = '${name}'`, db)).toBe('t')
+    // the next edit is told against the accepted text, not the first one
+    appendFileSync(file, 'select 1;\n')
+    const next = await migrate(db, ['status'], { dir })
+    expect(next.code).toBe(4)
+    expect(next.stderr).toMatch(/line \d+ was "", now "select 1;"|line \d+ was \(end of file\), now "select 1;"/)
+  })
+
+  it('a journal from before the text was kept: drift says so; the next up keeps the text of every file that matches its checksum', async () => {
+    const dir = migrationsDir()
+    const db = freshDb('accept')
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    psql('alter table pgmigrations drop column content', db)
+    const file = join(dir, `${SCHEMA_NAMES[0]}.sql`)
+    const original = readFileSync(file, 'utf8')
+    appendFileSync(file, '-- edited\n')
+    const status = await migrate(db, ['status', '--json'], { dir })
+    expect(status.code).toBe(4)
+    expect(JSON.parse(status.stdout).drift[0]).toMatchObject({ kind: 'edited', difference: null, message: expect.stringContaining('the applied text was not kept') })
+    // status reads only: it adds no column
+    expect(psql(`select count(*) from pg_attribute where attrelid = 'pgmigrations'::regclass and attname = 'content'`, db)).toBe('0')
+
+    writeFileSync(file, original)
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code, up.stderr).toBe(0)
+    const kept = psql(`select string_agg(name, ',' order by id) from pgmigrations where content is not null`, db)
+    expect(kept.split(',')).toEqual(SCHEMA_NAMES)
+    appendFileSync(file, '-- edited\n')
+    expect((await migrate(db, ['status'], { dir })).stderr).toMatch(/now "-- edited"/)
+  })
+
+  it('the text of a migration from node-pg-migrate alone (no checksum) is kept with its checksum on the next up', async () => {
+    const dir = migrationsDir()
+    const db = freshDb('accept')
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    psql('alter table pgmigrations drop column content, drop column checksum', db)
+    const up = await migrate(db, ['up'], { dir })
+    expect(up.code, up.stderr).toBe(0)
+    expect(psql(`select count(*) from pgmigrations where content is not null and checksum is not null`, db)).toBe(String(SCHEMA_NAMES.length))
   })
 
   it('accept refuses (exit 3) a migration that is unknown, pending, or whose file is gone', async () => {

@@ -5,10 +5,11 @@ import { checksumOf, decodeMigration, lineAndColumn, sectionSql, type MigrationF
 import { positionInFile } from '../src/migrate/failure.js'
 import { journalStatements } from '../src/migrate/journal.js'
 import { inventory, parseCount, selectDown, selectUp } from '../src/migrate/plan.js'
+import { describeDifference, firstDifference } from '../src/migrate/drift.js'
 
 const file = (name: string, content = `-- Up Migration\nselect '${name}';\n-- Down Migration\nselect 1;\n`): MigrationFile =>
   ({ name, path: `/m/${name}.sql`, content, checksum: checksumOf(content) })
-const applied = (f: MigrationFile, checksum: string | null = f.checksum) => ({ name: f.name, appliedAt: new Date(0), checksum })
+const applied = (f: MigrationFile, checksum: string | null = f.checksum, hasText = true) => ({ name: f.name, appliedAt: new Date(0), checksum, hasText })
 
 describe('node-pg-migrate compatibility', () => {
   it("its journal INSERT and DELETE are recognised by their exact text, and sent with the name as a parameter", async () => {
@@ -17,8 +18,9 @@ describe('node-pg-migrate compatibility', () => {
     const name = "1764000000000_it's"
     const m = new Migration(null as never, `/m/${name}.sql`, { up, down }, { migrationsTable: 'pgmigrations' } as never, {}, { info() {}, warn() {}, error() {} } as never)
     const mark = (a: unknown) => (m as unknown as { _getMarkAsRun(a: unknown): string })._getMarkAsRun(a)
-    const known = journalStatements('pgmigrations', [[name, 'abc123']])
-    expect(known.get(mark(up))).toEqual({ text: 'INSERT INTO "public"."pgmigrations" (name, run_on, checksum) VALUES ($1, NOW(), $2)', values: [name, 'abc123'] })
+    const f = { ...file(name), checksum: 'abc123' }
+    const known = journalStatements('pgmigrations', [f])
+    expect(known.get(mark(up))).toEqual({ text: 'INSERT INTO "public"."pgmigrations" (name, run_on, checksum, content) VALUES ($1, NOW(), $2, $3)', values: [name, 'abc123', f.content] })
     expect(known.get(mark(down))).toEqual({ text: 'DELETE FROM "public"."pgmigrations" WHERE name = $1', values: [name] })
     expect(known.get('DELETE FROM "public"."pgmigrations" WHERE name=\'x\';')).toBeUndefined()
   })
@@ -70,6 +72,8 @@ describe('planning', () => {
     expect(inv.drift.map((x) => [x.name, x.kind])).toEqual([['2_b', 'edited'], ['3_c', 'missing']])
     expect(inventory([a, b, c], [applied(a), applied(c)]).drift).toEqual([expect.objectContaining({ name: '2_b', kind: 'out_of_order' })])
     expect(inventory([a, b], [applied(a, null)]).unrecorded.map((u) => u.name)).toEqual(['1_a'])
+    // a file that matches its checksum is what was applied: its text is kept at the next run
+    expect(inventory([a, b], [applied(a), applied(b, b.checksum, false)]).textless.map((f) => f.name)).toEqual(['2_b'])
   })
   it('up: all, N, --to (name or file name)', () => {
     const inv = inventory([a, b, c, d], [applied(a)])
@@ -115,13 +119,39 @@ describe('pipelined messages (pipeline.ts)', async () => {
       'BEGIN;',
       'create table a (id int)',
       'create index on a (id)',
-      `INSERT INTO "public"."pgmigrations" (name, run_on, checksum) VALUES (E'1_a', NOW(), E'${files[0].checksum}')`,
+      `INSERT INTO "public"."pgmigrations" (name, run_on, checksum, content) VALUES (E'1_a', NOW(), E'${files[0].checksum}', ${literal(files[0].content)})`,
       'SET CONSTRAINTS ALL IMMEDIATE; COMMIT; BEGIN',
       'create table b (id int)',
-      `INSERT INTO "public"."pgmigrations" (name, run_on, checksum) VALUES (E'2_b''s', NOW(), E'${files[1].checksum}')`,
+      `INSERT INTO "public"."pgmigrations" (name, run_on, checksum, content) VALUES (E'2_b''s', NOW(), E'${files[1].checksum}', ${literal(files[1].content)})`,
       'SET CONSTRAINTS ALL IMMEDIATE; COMMIT',
     ])
     const single = pipelinePieces({ direction: 'down', table: 'pgmigrations', singleTransaction: true, files: plan })
     expect(single.filter((p) => p.commit).map((p) => p.migration)).toEqual(["2_b's"])
+  })
+})
+
+describe('the first difference of an edited migration', () => {
+  it('is the first line that differs, CRLF read as LF, with either side past the end as null', () => {
+    expect(firstDifference('a\nb\nc\n', 'a\r\nb\r\nc\r\n')).toBeUndefined()
+    expect(firstDifference('a\nb\nc\n', 'a\nB\nc\n')).toEqual({ line: 2, applied: 'b', now: 'B' })
+    expect(firstDifference('a\n', 'a\nb\n')).toEqual({ line: 2, applied: '', now: 'b' })
+    expect(firstDifference('a', 'a\nb')).toEqual({ line: 2, applied: null, now: 'b' })
+    expect(firstDifference('a\nb', 'a')).toEqual({ line: 2, applied: 'b', now: null })
+  })
+  it('says it in one line, invisible characters escaped, long lines cut around the change', () => {
+    expect(describeDifference({ line: 3, applied: 'create index i on t (a);', now: 'create index i on t (a, b);' }))
+      .toBe('line 3 was "create index i on t (a);", now "create index i on t (a, b);"')
+    expect(describeDifference({ line: 1, applied: 'select 1;', now: '\ufeffselect 1;\t' })).toBe('line 1 was "select 1;", now "\\ufeffselect 1;\\t"')
+    expect(describeDifference({ line: 2, applied: null, now: 'x' })).toBe('line 2 was (end of file), now "x"')
+    const long = `select ${'x, '.repeat(60)}y;`
+    const said = describeDifference({ line: 9, applied: long, now: long.replace('y;', 'z;') })
+    expect(said).toContain('y;"')
+    expect(said).toContain('z;"')
+    expect(said.length).toBeLessThan(200)
+  })
+  it('never shows a password literal, and says when the change is inside one', () => {
+    const d = firstDifference("alter role app password 'hunter2';", "alter role app password 'hunter3';")!
+    expect(JSON.stringify(d)).not.toMatch(/hunter/)
+    expect(describeDifference(d)).toBe('line 1 differs only inside a masked secret')
   })
 })

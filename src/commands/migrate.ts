@@ -3,6 +3,7 @@ import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { ExitCode } from '../errors.js'
 import { acceptMigration } from '../migrate/accept.js'
+import { describeDifference } from '../migrate/drift.js'
 import { baseline as baselineMigrations } from '../migrate/baseline.js'
 import { createMigration } from '../migrate/create.js'
 import { redoMigrations } from '../migrate/redo.js'
@@ -126,7 +127,7 @@ export async function accept(ctx: Context, opts: ConnectingFlags, args: string[]
   ctx.useTimeoutFlag(opts.timeout)
   const r = await acceptMigration(inputOf(ctx), migrateSettings(settingsOf(ctx, opts)), args[0])
   ctx.out.result({ ok: true, ...r }, () => r.accepted
-    ? `accepted ${r.file} as ${r.name} (checksum ${r.previous ? `${r.previous.slice(0, 12)}...` : 'none'} -> ${r.checksum.slice(0, 12)}...); the database was not changed`
+    ? `accepted ${r.file} as ${r.name} (checksum ${r.previous ? `${r.previous.slice(0, 12)}...` : 'none'} -> ${r.checksum.slice(0, 12)}...${r.difference ? `; ${describeDifference(r.difference)}` : ''}); the database was not changed`
     : `${r.name} already matches ${r.file}: nothing to accept`)
   return ExitCode.OK
 }

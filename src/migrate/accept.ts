@@ -5,8 +5,9 @@ import { relative } from 'node:path'
 import type { MigrateInput } from './input.js'
 import { badInput } from '../errors.js'
 import { loadMigrationFiles } from './files.js'
-import { readJournal, recordChecksum } from './journal.js'
-import { inventory } from './plan.js'
+import { ensureJournal, readJournal, recordFiles } from './journal.js'
+import { explainEdits } from './drift.js'
+import { inventory, type FirstDifference } from './plan.js'
 import { withMigrationLock } from './session.js'
 import type { MigrateSettings } from './settings.js'
 
@@ -18,12 +19,15 @@ export interface AcceptResult {
   /** The checksum recorded before (null: none was kept) and now. */
   previous: string | null
   checksum: string
+  /** What the accepted edit changed (its first differing line); null when the applied text was not kept. */
+  difference?: FirstDifference | null
 }
 
 export async function acceptMigration(ctx: MigrateInput, settings: MigrateSettings, given: string): Promise<AcceptResult> {
   const files = await loadMigrationFiles(settings.dir)
   return withMigrationLock(ctx, settings, async ({ conn }) => {
     const inv = inventory(files, await readJournal(conn, settings.table))
+    await explainEdits(conn, settings.table, inv)
     const name = given.replace(/\.[a-z]+$/i, '')
     const m = inv.migrations.find((x) => x.name === given || x.name === name)
     if (!m) throw badInput(`unknown migration "${given}"`, 'see todo-db migrate status for the names', 'UNKNOWN_MIGRATION')
@@ -34,7 +38,9 @@ export async function acceptMigration(ctx: MigrateInput, settings: MigrateSettin
     }
     const result = { name: m.name, file: relative(ctx.cwd, m.file.path) || m.file.path, previous: m.applied.checksum, checksum: m.file.checksum }
     if (m.applied.checksum === m.file.checksum) return { ...result, accepted: false }
-    await recordChecksum(conn, settings.table, m.name, m.file.checksum)
-    return { ...result, accepted: true }
+    await ensureJournal(conn, settings.table)
+    await recordFiles(conn, settings.table, [m.file])
+    const drift = inv.drift.find((d) => d.name === m.name)
+    return { ...result, accepted: true, ...(drift && 'difference' in drift ? { difference: drift.difference } : {}) }
   })
 }

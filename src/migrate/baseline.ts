@@ -6,7 +6,8 @@ import { relative } from 'node:path'
 import type { MigrateInput } from './input.js'
 import { TodoDbError, badInput, ExitCode } from '../errors.js'
 import { isPlainSql, loadMigrationFiles, type MigrationFile } from './files.js'
-import { ensureJournal, readJournal, JOURNAL_SCHEMA } from './journal.js'
+import { ensureJournal, readJournal, textToKeep, JOURNAL_SCHEMA } from './journal.js'
+import { explainEdits } from './drift.js'
 import { createdObjects, missingObjects, type DbObject } from './objects.js'
 import { driftError, inventory, selectUp } from './plan.js'
 import { withMigrationLock } from './session.js'
@@ -52,6 +53,7 @@ export async function baseline(ctx: MigrateInput, settings: MigrateSettings, to:
   const files = await loadMigrationFiles(settings.dir)
   return withMigrationLock(ctx, settings, async ({ conn }) => {
     const inv = inventory(files, await readJournal(conn, settings.table))
+    await explainEdits(conn, settings.table, inv)
     if (inv.drift.length) throw driftError(inv.drift)
     const plan = selectUp(inv, { to })
     if (plan.length === 0) return { baselined: [] }
@@ -63,7 +65,7 @@ export async function baseline(ctx: MigrateInput, settings: MigrateSettings, to:
     await conn`begin`
     try {
       for (const f of plan) {
-        await conn`insert into ${conn(JOURNAL_SCHEMA)}.${conn(settings.table)} (name, run_on, checksum) values (${f.name}, now(), ${f.checksum})`
+        await conn`insert into ${conn(JOURNAL_SCHEMA)}.${conn(settings.table)} (name, run_on, checksum, content) values (${f.name}, now(), ${f.checksum}, ${textToKeep(f)})`
       }
       await conn`commit`
     } catch (e) {

@@ -167,7 +167,7 @@ function leftByInterrupt(run: EngineRun, name: string | undefined, file: Migrati
  * statements become parameterised ones (journal.ts); a migration's section is located in its file.
  */
 function expander(run: EngineRun, sections: Map<string, Section | undefined>, currentFile: () => MigrationFile | undefined) {
-  const journal = journalStatements(run.table, run.plan.map((f) => [f.name, f.checksum]))
+  const journal = journalStatements(run.table, run.plan)
   return (text: string, values: unknown[]): Piece[] => {
     const j = journal.get(text)
     if (j) return [{ ...j, journal: true }]

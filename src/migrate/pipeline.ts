@@ -18,7 +18,7 @@
 //   or without a position from the server; the journal row is written in the file's transaction.
 // - A file's transaction is opened by the COMMIT message of the file before (COMMIT; BEGIN), so
 //   no message runs between two files outside a transaction.
-import { JOURNAL_SCHEMA } from './journal.js'
+import { JOURNAL_SCHEMA, textToKeep } from './journal.js'
 import type { MigrationFile } from './files.js'
 import type { Piece } from './runner-client.js'
 import type { Section } from './statements.js'
@@ -35,11 +35,13 @@ export function literal(s: string): string {
   return `E'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
 }
 
+const sqlText = (s: string | null) => (s === null ? 'NULL' : literal(s))
+
 /** The journal statement of one file, inline (a multi-statement message takes no parameters). */
-export function journalSql(direction: 'up' | 'down', table: string, file: MigrationFile): string {
+export function journalSql(direction: 'up' | 'down', table: string, file: MigrationFile, content = sqlText(textToKeep(file))): string {
   const t = `"${JOURNAL_SCHEMA}"."${table}"`
   return direction === 'up'
-    ? `INSERT INTO ${t} (name, run_on, checksum) VALUES (${literal(file.name)}, NOW(), ${literal(file.checksum)})`
+    ? `INSERT INTO ${t} (name, run_on, checksum, content) VALUES (${literal(file.name)}, NOW(), ${literal(file.checksum)}, ${content})`
     : `DELETE FROM ${t} WHERE name = ${literal(file.name)}`
 }
 
@@ -68,7 +70,9 @@ export function pipelinePieces(plan: PipelinePlan): Piece[] {
       // The parser refused it: sent whole, the server refuses it before running any of it.
       pieces.push(guarded({ text: section.sql, at: section.offset, migration }))
     }
-    pieces.push(guarded({ text: journalSql(plan.direction, plan.table, file), journal: true, migration }))
+    // --verbose shows the row without the file's text, which it has just shown statement by statement.
+    const shown = journalSql(plan.direction, plan.table, file, '<the text of the file>')
+    pieces.push(guarded({ text: journalSql(plan.direction, plan.table, file), journal: true, migration, shown }))
     if (!plan.singleTransaction || last) {
       pieces.push(guarded({ text: `SET CONSTRAINTS ALL IMMEDIATE; COMMIT${last ? '' : '; BEGIN'}`, commit: true, migration }))
     }

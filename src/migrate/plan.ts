@@ -2,7 +2,7 @@
 import { relative } from 'node:path'
 import { ExitCode, TodoDbError, badInput } from '../errors.js'
 import type { MigrationFile } from './files.js'
-import type { AppliedMigration } from './journal.js'
+import { textToKeep, type AppliedMigration } from './journal.js'
 
 export type DriftKind = 'edited' | 'missing' | 'out_of_order'
 
@@ -10,6 +10,16 @@ export interface Drift {
   name: string
   kind: DriftKind
   message: string
+  /** For "edited": the first line that differs from the applied text; null when that text was not kept. */
+  difference?: FirstDifference | null
+}
+
+export interface FirstDifference {
+  /** 1-based. */
+  line: number
+  /** The line as applied and as in the file now (secrets masked); null: that side ends before it. */
+  applied: string | null
+  now: string | null
 }
 
 export interface MigrationState {
@@ -27,6 +37,8 @@ export interface Inventory {
   drift: Drift[]
   /** Applied rows without a checksum whose file is present: recorded at the next run. */
   unrecorded: { name: string; file: MigrationFile }[]
+  /** Applied rows whose file matches their checksum but whose text was not kept: kept at the next run. */
+  textless: MigrationFile[]
 }
 
 export function inventory(files: MigrationFile[], applied: AppliedMigration[]): Inventory {
@@ -34,6 +46,7 @@ export function inventory(files: MigrationFile[], applied: AppliedMigration[]): 
   const appliedNames = new Set(applied.map((a) => a.name))
   const drift: Drift[] = []
   const unrecorded: Inventory['unrecorded'] = []
+  const textless: MigrationFile[] = []
   const migrations: MigrationState[] = applied.map((a) => {
     const file = byName.get(a.name)
     if (!file) {
@@ -48,6 +61,7 @@ export function inventory(files: MigrationFile[], applied: AppliedMigration[]): 
       drift.push({ name: a.name, kind: 'edited', message: `${a.name} was edited after it was applied (${relative(process.cwd(), file.path) || file.path})` })
       return { name: a.name, file, applied: a, checksumOk: false }
     }
+    if (!a.hasText && textToKeep(file) !== null) textless.push(file)
     return { name: a.name, file, applied: a, checksumOk: true }
   })
 
@@ -60,7 +74,7 @@ export function inventory(files: MigrationFile[], applied: AppliedMigration[]): 
     }
     migrations.push({ name: f.name, file: f, checksumOk: null })
   }
-  return { migrations, pending, drift, unrecorded }
+  return { migrations, pending, drift, unrecorded, textless }
 }
 
 export function driftError(drift: Drift[]): TodoDbError {

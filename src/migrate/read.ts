@@ -4,10 +4,13 @@ import { withSql } from '../db/connection.js'
 import type { MigrationFile } from './files.js'
 import { readJournal } from './journal.js'
 import { inventory, type Inventory } from './plan.js'
+import { explainEdits } from './drift.js'
 import type { MigrateInput } from './input.js'
 
 export async function readInventory(ctx: MigrateInput, files: MigrationFile[], table: string): Promise<Inventory> {
-  const applied = await withSql(ctx.target(), { ...ctx.connectOptions(), applicationName: 'todo-db migrate' }, (sql) =>
-    readJournal(sql, table))
-  return inventory(files, applied)
+  return withSql(ctx.target(), { ...ctx.connectOptions(), applicationName: 'todo-db migrate' }, async (sql) => {
+    const inv = inventory(files, await readJournal(sql, table))
+    await explainEdits(sql, table, inv)
+    return inv
+  })
 }

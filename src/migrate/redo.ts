@@ -7,9 +7,10 @@ import type { MigrateInput } from './input.js'
 import { badInput, interrupted } from '../errors.js'
 import { runEngine, type Ran } from './engine.js'
 import { loadMigrationFiles, runsOutsideTransaction, type MigrationFile } from './files.js'
-import { readJournal, recordChecksum } from './journal.js'
+import { ensureJournal, readJournal } from './journal.js'
+import { explainEdits } from './drift.js'
 import { driftError, inventory, selectDown } from './plan.js'
-import { downSectionsPresent } from './run.js'
+import { backfillChecksums, downSectionsPresent } from './run.js'
 import { withMigrationLock } from './session.js'
 import type { MigrateSettings } from './settings.js'
 import { loadParser, refuseTransactionControl } from './statements.js'
@@ -54,6 +55,7 @@ export async function redoMigrations(ctx: MigrateInput, settings: MigrateSetting
   loadParser().catch(() => {})
   return withMigrationLock(ctx, settings, async ({ conn, target }) => {
     const inv = inventory(files, await readJournal(conn, settings.table))
+    await explainEdits(conn, settings.table, inv)
     if (inv.drift.length) throw driftError(inv.drift)
     // Drift is refused above, so every applied migration has its file.
     const down = selectDown(inv, { count }).map((m) => m.file!)
@@ -64,6 +66,8 @@ export async function redoMigrations(ctx: MigrateInput, settings: MigrateSetting
     await refuseTransactionControl(down, 'down', ctx.cwd)
     await refuseTransactionControl(up, 'up', ctx.cwd)
     await confirm(down.map((f) => f.name))
+    // The journal row written by up carries the columns a journal of an older todo-db lacks.
+    await ensureJournal(conn, settings.table)
 
     const shared = insideOurTransaction(conn)
     const run = (plan: MigrationFile[], direction: 'up' | 'down') => runEngine({
@@ -75,9 +79,7 @@ export async function redoMigrations(ctx: MigrateInput, settings: MigrateSetting
       const reverted = await run(down, 'down')
       if (ctx.signal.aborted) throw interrupted(ctx.signal.reason, 'the redo was rolled back; the database is as before')
       const applied = await run(up, 'up')
-      // In case the engine's INSERT did not carry the checksum (journal.ts journalStatements).
-      const recorded = new Map((await readJournal(conn, settings.table)).map((a) => [a.name, a.checksum]))
-      for (const f of up) if (recorded.get(f.name) === null) await recordChecksum(conn, settings.table, f.name, f.checksum)
+      await backfillChecksums(conn, settings.table, up)
       await conn.unsafe('commit')
       return { reverted, applied }
     } catch (e) {

@@ -5,7 +5,8 @@ import type { DbTarget } from '../db/url.js'
 import { badInput, failed, isTodoDbError } from '../errors.js'
 import { loadSqlEngine, needsRunner, runEngine, type Ran } from './engine.js'
 import { loadMigrationFiles, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
-import { ensureJournal, readJournal, readJournalWithShape, recordChecksum } from './journal.js'
+import { ensureJournal, readJournal, readJournalWithShape, recordFiles } from './journal.js'
+import { explainEdits } from './drift.js'
 import { tryMigrationLock } from './lock.js'
 import { closeMigrateSession, connectMigrateSession, waitForMigrationLock } from './session.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
@@ -127,17 +128,17 @@ export async function runMigrations(ctx: MigrateInput, req: RunRequest): Promise
     }
     // What to run, and whether it may run, before anything is written (a missing table reads as empty).
     const inv = inventory(files, journal.applied)
+    await explainEdits(conn, settings.table, inv)
     const plan = choose(inv, req.direction, req.selection)
     if (req.direction === 'down') await downSectionsPresent(plan)
     checkOutsideTransaction(plan, req)
     await refuseTransactionControl(plan, req.direction, ctx.cwd)
     await req.confirm?.(plan.map((f) => f.name))
     await ensureJournal(conn, settings.table, journal)
-    // Trust on first use: history from before checksums were kept gets today's files' checksums.
-    for (const u of inv.unrecorded) {
-      await recordChecksum(conn, settings.table, u.name, u.file.checksum)
-      done.recorded.push(u.name)
-    }
+    // Trust on first use: history from before checksums were kept gets today's files' checksums;
+    // files that match their checksum are what was applied, so their text is kept too.
+    await recordFiles(conn, settings.table, [...inv.unrecorded.map((u) => u.file), ...inv.textless])
+    done.recorded.push(...inv.unrecorded.map((u) => u.name))
     if (plan.length === 0) return done
     done.migrations = await runEngine({
       conn, plan, files, direction: req.direction, dir: settings.dir, table: settings.table,
@@ -155,8 +156,8 @@ export async function runMigrations(ctx: MigrateInput, req: RunRequest): Promise
 }
 
 /** In case the runner's INSERT was not recognised and so did not carry the checksum (journal.ts journalStatements). */
-async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan: MigrationFile[]): Promise<void> {
+export async function backfillChecksums(conn: postgres.ReservedSql, table: string, plan: MigrationFile[]): Promise<void> {
   const applied = new Map((await readJournal(conn, table)).map((a) => [a.name, a]))
-  for (const f of plan) if (applied.get(f.name)?.checksum === null) await recordChecksum(conn, table, f.name, f.checksum)
+  await recordFiles(conn, table, plan.filter((f) => applied.get(f.name)?.checksum === null))
 }
 

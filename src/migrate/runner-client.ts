@@ -22,7 +22,11 @@ export interface Piece {
   migration?: string
   /** The end of the migration's transaction: its COMMIT (pipelined pieces). */
   commit?: boolean
+  /** What --verbose shows in place of the text (a journal row without the file's whole text in it). */
+  shown?: string
 }
+
+const shown = (p: Piece) => p.shown ?? p.text.slice(p.prefix ?? 0)
 
 export interface RunnerClient {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number }>
@@ -84,7 +88,7 @@ export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClien
   const fail = (p: Piece, e: unknown, notRun: number) => {
     failed = p
     lost ||= isConnectionLost(e)
-    log(`${p.text.slice(p.prefix ?? 0)}\n-- failed: ${(e as Error).message}`)
+    log(`${shown(p)}\n-- failed: ${(e as Error).message}`)
     if (notRun > 0) log(`-- not run: the ${notRun} statement(s) after it`)
   }
   let aborted = false
@@ -101,7 +105,7 @@ export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClien
       let result: postgres.RowList<postgres.Row[]> | undefined
       for (const [i, s] of outcomes.entries()) {
         if (s.status === 'fulfilled') {
-          log(pieces[i].text)
+          log(shown(pieces[i]))
           result = s.value
           continue
         }
@@ -122,7 +126,7 @@ export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClien
             inFlight++
             issue(piece).then(() => {
               inFlight--
-              log(piece.text.slice(piece.prefix ?? 0))
+              log(shown(piece))
               onDone?.(piece)
               pump()
             }, (e: unknown) => {
