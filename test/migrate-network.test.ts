@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cluster, psql, urlAtPort } from './helpers/db.js'
+import { cluster, observer, psql, urlAtPort } from './helpers/db.js'
 import { tempDir } from './helpers/cli.js'
 import { startProxy } from './helpers/proxy.js'
 import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sessions, sleeping, sqlFile } from './helpers/migrate.js'
@@ -59,5 +59,41 @@ describe('migrate and the network', () => {
     // and the next run applies it
     expect((await migrate(db, ['up'], { dir })).code).toBe(0)
     expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, '1764000000003_slow'])
+  })
+
+  it.each([[[]], [['--single-transaction']]])('a connection lost while the server still works through what was sent (its COMMIT among it): the server session is ended first, so what is said is what stays %j', async (flags: string[]) => {
+    // The client's flow is dropped while the server's stays up (a middlebox, a pooler): the
+    // backend, waiting for a lock, still has the file's statements, journal row and COMMIT to run.
+    const db = freshDb('orphan')
+    psql('create table gate (id int)', db)
+    const name = '1764000000003_gated'
+    const dir = migrationsDir({ [`${name}.sql`]: sqlFile('create table gated (id int);\nlock table gate;\ninsert into gated values (1);', 'drop table gated;') })
+    const holder = observer(db)
+    const proxy = await startProxy(c, 'forward')
+    const busy = () => Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and application_name = 'todo-db migrate' and state <> 'idle'`))
+    try {
+      const conn = await holder.reserve()
+      await conn`begin`
+      await conn`lock table gate`
+      const run = migrate(db, ['up', ...flags], { dir, env: { DATABASE_URL: urlAtPort(proxy.port, db) } })
+      await waitFor(() => Number(psql(`select count(*) from pg_stat_activity where datname = '${db}' and wait_event_type = 'Lock'`)) === 1,
+        { what: 'the migration to wait for the lock on gate' })
+      proxy.cutClients()
+      const r = await run
+      // Let go of the lock: a backend still alive would now run the rest and commit.
+      await conn`commit`
+      conn.release()
+      await waitFor(() => busy() === 0, { what: 'no migrate session left running' })
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toMatch(/rolls the (migration|run) back|nothing of it remains/)
+      expect(r.stderr).not.toMatch(/may or may not/)
+      expect(psql(`select to_regclass('public.gated') is null`, db)).toBe('t')
+      // One transaction for the run takes the schema's files back too.
+      expect(journal(db).map((j) => j.name)).toEqual(flags.length ? [] : SCHEMA_NAMES)
+    } finally {
+      await proxy.close()
+      await holder.end()
+    }
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
   })
 })

@@ -199,6 +199,27 @@ async function probeBackend(t: DbTarget, pid: number | undefined, stallMs: numbe
   }
 }
 
+/** The server process behind a one-connection instance's session; undefined through a pooler. */
+export function sessionPid(sql: Sql): number | undefined {
+  return socketStates.get(sql)?.backend?.pid
+}
+
+/**
+ * Ends a server session of ours (pg_terminate_backend) and waits until it is gone. A backend whose
+ * client link went down still runs what it had received, a COMMIT among it, until it tries to
+ * answer: ended, it runs nothing more and rolls back what it had open. false: still there at the
+ * deadline. `applicationName` guards against a pid the server has since given to another session.
+ */
+export async function endBackend(sql: Sql, pid: number, applicationName: string, deadline: Deadline): Promise<boolean> {
+  await withinDeadline(sql`select pg_terminate_backend(pid) from pg_stat_activity where pid = ${pid} and application_name = ${applicationName}`, deadline)
+  while (deadline.remaining() > 0) {
+    const [{ n }] = await withinDeadline(sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where pid = ${pid}`, deadline)
+    if (n === 0) return true
+    await sleep(Math.min(25, deadline.remaining()))
+  }
+  return false
+}
+
 /** Whether the (last) connection of this instance uses TLS. */
 export function usesTls(sql: Sql): boolean {
   return socketStates.get(sql)?.tls === true

@@ -11,13 +11,14 @@ import type { DbTarget } from '../db/url.js'
 import { IGNORE_PATTERN, isPlainSql, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { TodoDbError, interrupted } from '../errors.js'
 import { classifyError } from '../classify.js'
-import { withSql } from '../db/connection.js'
+import { endBackend, withSql } from '../db/connection.js'
 import { Deadline } from '../duration.js'
 import { JOURNAL_SCHEMA, journalStatements, readJournal } from './journal.js'
 import { migrationFailure } from './failure.js'
 import { createRunnerClient, type Piece, type RunnerClient } from './runner-client.js'
 import { maskStatement, sectionOf, type Section } from './statements.js'
 import { GUARD, pipelinePieces, type PipelinePlan } from './pipeline.js'
+import { MIGRATE_APPLICATION_NAME } from './session.js'
 
 export interface EngineRun {
   conn: postgres.ReservedSql
@@ -34,6 +35,12 @@ export interface EngineRun {
   signal: AbortSignal
   /** One transaction around the whole plan (node-pg-migrate's singleTransaction). */
   singleTransaction: boolean
+  /**
+   * The server process behind `conn`: on a lost session it is ended, then the journal read back.
+   * Redo leaves it out: redo commits its one transaction itself, after both halves answered, so
+   * a session lost inside it never committed, and its journal would show the rows from before.
+   */
+  pid?: number
 }
 
 export interface Ran {
@@ -192,15 +199,21 @@ function expander(run: EngineRun, sections: Map<string, Section | undefined>, cu
  * What the journal says now: the names it records, or undefined if it cannot be read. With
  * several files in flight, what the server committed is read back, not assumed from the answers
  * that arrived: on a lost session the answers to COMMITs that did happen can be lost with it, so
- * it is read on a new connection (the server rolls back the open transaction of the old one).
+ * it is read on a new connection. The old backend may outlive our side of the link and still run
+ * what it received (a file's COMMIT among it): it is ended first, so what we read stays true.
  */
 async function journalNow(run: EngineRun, lost: boolean): Promise<Set<string> | undefined> {
   try {
     // After a signal the answer must come within a second: half a second for the look, then
     // "may or may not" is the honest answer.
-    const ms = run.signal.aborted ? 500 : 5000
+    const deadline = new Deadline(run.signal.aborted ? 500 : 5000)
     const rows = lost
-      ? await withSql(run.target, { deadline: new Deadline(ms), applicationName: 'todo-db migrate' }, (sql) => readJournal(sql, run.table))
+      ? await withSql(run.target, { deadline, applicationName: MIGRATE_APPLICATION_NAME }, async (sql) => {
+        if (run.pid !== undefined && !(await endBackend(sql, run.pid, MIGRATE_APPLICATION_NAME, deadline))) {
+          throw new Error(`the server still runs the lost session (pid ${run.pid})`)
+        }
+        return readJournal(sql, run.table)
+      })
       : await readJournal(run.conn, run.table)
     return new Set(rows.map((a) => a.name))
   } catch (e) {
@@ -259,8 +272,10 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
       await run.conn.unsafe('rollback').catch(() => {})
       run.out.debug('ROLLBACK')
     }
-    // With one transaction for the run, the rollback took the earlier files along.
-    const journal = run.singleTransaction ? undefined : await journalNow(run, client.lost)
+    // With one transaction for the run, the rollback took the earlier files along; unless the
+    // session was lost, when its COMMIT may have run: the journal, read after ending it, says.
+    const readBack = !run.singleTransaction || (client.lost && run.pid !== undefined)
+    const journal = readBack ? await journalNow(run, client.lost) : undefined
     const done = (f: MigrationFile) => journal!.has(f.name) === (run.direction === 'up')
     const ms = new Map(ran.map((r) => [r.name, r.ms]))
     const kept = run.singleTransaction ? [] : journal ? run.plan.filter(done).map((f) => ({ name: f.name, ms: ms.get(f.name) ?? 0 })) : ran
@@ -270,11 +285,11 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     let name = client.failed?.migration ?? current?.name
     let failed = client.failed
     const firstNotDone = journal && run.plan.find((f) => !done(f))
-    if (client.lost && firstNotDone && firstNotDone.name !== name) [name, failed] = [firstNotDone.name, undefined]
+    if (client.lost && firstNotDone && firstNotDone.name !== name && !run.singleTransaction) [name, failed] = [firstNotDone.name, undefined]
     // Pipelined, the server may have run every file before the link went: the journal says so.
-    if (client.lost && journal && !firstNotDone && !run.singleTransaction) throw allDoneThenLost(run, e, client.aborted)
+    if (client.lost && journal && !firstNotDone) throw allDoneThenLost(run, e, client.aborted)
     // The session is gone and the journal could not be read: what the server committed is unknown.
-    const unknown = client.lost && !journal && !run.singleTransaction
+    const unknown = client.lost && readBack && !journal
     const file = name ? byName.get(name) : undefined
     if (client.aborted) throw interrupted(run.signal.reason, unknown ? uncertain(name) : leftByInterrupt(run, name, file, kept.length))
     throw migrationFailure(e, {

@@ -5,10 +5,11 @@ import type { MigrationFile } from './files.js'
 import { readJournal } from './journal.js'
 import { inventory, type Inventory } from './plan.js'
 import { explainEdits } from './drift.js'
+import { MIGRATE_APPLICATION_NAME } from './session.js'
 import type { MigrateInput } from './input.js'
 
 export async function readInventory(ctx: MigrateInput, files: MigrationFile[], table: string): Promise<Inventory> {
-  return withSql(ctx.target(), { ...ctx.connectOptions(), applicationName: 'todo-db migrate' }, async (sql) => {
+  return withSql(ctx.target(), { ...ctx.connectOptions(), applicationName: MIGRATE_APPLICATION_NAME }, async (sql) => {
     const inv = inventory(files, await readJournal(sql, table))
     await explainEdits(sql, table, inv)
     return inv

@@ -2,6 +2,7 @@
 import type postgres from 'postgres'
 import { classifyError, isConnectionLost } from '../classify.js'
 import type { DbTarget } from '../db/url.js'
+import { sessionPid } from '../db/connection.js'
 import { badInput, failed, isTodoDbError } from '../errors.js'
 import { loadSqlEngine, needsRunner, runEngine, type Ran } from './engine.js'
 import { loadMigrationFiles, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
@@ -142,7 +143,7 @@ export async function runMigrations(ctx: MigrateInput, req: RunRequest): Promise
     if (plan.length === 0) return done
     done.migrations = await runEngine({
       conn, plan, files, direction: req.direction, dir: settings.dir, table: settings.table,
-      cwd: ctx.cwd, target, out: ctx.out, signal: ctx.signal, singleTransaction: !!req.singleTransaction,
+      cwd: ctx.cwd, target, out: ctx.out, signal: ctx.signal, singleTransaction: !!req.singleTransaction, pid: sessionPid(sql),
     })
     // SQL files carry their checksum in their journal row (pipeline.ts, journal.ts); the runner's may not.
     if (req.direction === 'up' && needsRunner(plan)) await backfillChecksums(conn, settings.table, plan)

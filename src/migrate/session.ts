@@ -15,6 +15,9 @@ export interface LockedSession {
   target: DbTarget
 }
 
+/** How migrate's sessions show in pg_stat_activity (and how a lost one is told from others). */
+export const MIGRATE_APPLICATION_NAME = 'todo-db migrate'
+
 /** The direct session migrate works in: one connection, its timeouts set after connecting. */
 export function connectMigrateSession(ctx: MigrateInput, settings: MigrateSettings, target: DbTarget): Promise<postgres.Sql> {
   return connect(target, {
@@ -22,7 +25,7 @@ export function connectMigrateSession(ctx: MigrateInput, settings: MigrateSettin
     max: 1,
     lockTimeoutMs: settings.lockTimeoutMs,
     statementTimeoutMs: settings.statementTimeoutMs,
-    applicationName: 'todo-db migrate',
+    applicationName: MIGRATE_APPLICATION_NAME,
   })
 }
 

@@ -48,6 +48,12 @@ export interface FaultProxy {
   resume(): void
   /** Destroys every open connection, both sides. */
   cut(): void
+  /**
+   * Destroys the client side of every open connection and keeps the server side open, reading and
+   * dropping what the server sends: a middlebox that lost the client's flow while the server's
+   * stays up until its keepalive notices. What the client sent before is still delivered.
+   */
+  cutClients(): void
   close(): Promise<void>
 }
 
@@ -117,6 +123,7 @@ export async function startProxy(target: { host: string; port: number }, mode: P
   const port = await freePort()
   const sockets = new Set<Socket>()
   const links = new Set<{ frozen: boolean; thaw(): void }>()
+  const orphans = new Set<() => void>()
   let server: Server | undefined
   const proxy: FaultProxy = {
     port,
@@ -144,7 +151,14 @@ export async function startProxy(target: { host: string; port: number }, mode: P
             sockets.add(upstream)
             upstream.on('close', () => (sockets.delete(upstream), client.destroy()))
             upstream.on('error', () => client.destroy())
-            client.on('close', () => upstream.destroy())
+            let orphaned = false
+            client.on('close', () => orphaned || upstream.destroy())
+            const orphan = () => {
+              orphaned = true
+              client.destroy()
+            }
+            orphans.add(orphan)
+            client.on('close', () => orphans.delete(orphan))
             // By hand rather than pipe(), so that a frozen link can hold data and still pass a close on.
             const held: [Socket, Buffer][] = []
             const link = {
@@ -177,7 +191,7 @@ export async function startProxy(target: { host: string; port: number }, mode: P
             const forward = (from: Socket, to: Socket) => {
               // A delayed link is not frozen by the tests: latency and stall() are used apart.
               if (proxy.latencyMs) return later(from, to, () => proxy.latencyMs)
-              from.on('data', (d) => (link.frozen ? held.push([to, d]) : to.write(d)))
+              from.on('data', (d) => (link.frozen ? held.push([to, d]) : to.destroyed || to.write(d)))
               from.on('end', () => to.end())
             }
             forward(client, upstream)
@@ -203,6 +217,9 @@ export async function startProxy(target: { host: string; port: number }, mode: P
     cut() {
       for (const s of sockets) s.destroy()
       sockets.clear()
+    },
+    cutClients() {
+      for (const orphan of orphans) orphan()
     },
     async close() {
       proxy.cut()
