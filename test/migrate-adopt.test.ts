@@ -156,6 +156,22 @@ describe('drift: what changed, and migrate accept', () => {
     expect(next.stderr).toMatch(/line \d+ was "", now "select 1;"|line \d+ was \(end of file\), now "select 1;"/)
   })
 
+  it('the kept text is the file byte for byte, whichever way it ran (pipelined, or alone outside a transaction)', async () => {
+    const tricky = "-- it's \\ a 'quoted' \\n line, é, 😀, tab\there\r\n"
+    const files = {
+      '1764000000010_tricky.sql': sqlFile(`${tricky}create table tricky (id int);`, 'drop table tricky;'),
+      '1764000000011_alone.sql': `-- todo-db:no-transaction\n${sqlFile(`${tricky}create index concurrently tricky_id on tricky (id);`, 'drop index concurrently tricky_id;')}`,
+    }
+    const dir = migrationsDir(files)
+    const db = freshDb('accept')
+    const r = await migrate(db, ['up'], { dir })
+    expect(r.code, r.stderr).toBe(0)
+    for (const [file, text] of Object.entries(files)) {
+      expect(psql(`select content = ${sqlLiteral(text)} from pgmigrations where name = '${file.replace('.sql', '')}'`, db)).toBe('t')
+    }
+    expect((await migrate(db, ['status', '--exit-code'], { dir })).code).toBe(0)
+  })
+
   it('a journal from before the text was kept: drift says so; the next up keeps the text of every file that matches its checksum', async () => {
     const dir = migrationsDir()
     const db = freshDb('accept')
