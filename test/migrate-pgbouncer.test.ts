@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cluster, dbUrl, psql } from './helpers/db.js'
 import { startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js'
 import { runCli } from './helpers/cli.js'
-import { SCHEMA_NAMES, freshDb, journal, migrate } from './helpers/migrate.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { SCHEMA_NAMES, freshDb, journal, migrate, migrationsDir, sqlFile } from './helpers/migrate.js'
 import { connect } from '../src/db/connection.js'
 import { parseDatabaseUrl } from '../src/db/url.js'
 import { Deadline } from '../src/duration.js'
@@ -59,6 +61,16 @@ describe('migrate through a transaction-mode PgBouncer', () => {
     const up = await migrate(db, ['up'], { env })
     expect(up.code).toBe(0)
     expect(up.stdout).toMatch(/up to date/)
+  })
+
+  it('with only the pooled URL, status shows what an edited migration changed (the applied text is read through the pooler)', async () => {
+    const dir = migrationsDir({ '1764000000010_note.sql': sqlFile('create table note (id int);', 'drop table note;') })
+    const db = freshDb('bouncer_drift')
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    writeFileSync(join(dir, '1764000000010_note.sql'), sqlFile('create table note (id bigint);', 'drop table note;'))
+    const status = await migrate(db, ['status', '--json'], { dir, env: { DATABASE_URL: bouncer.url(db) } })
+    expect(status.code, status.stderr).toBe(4)
+    expect(JSON.parse(status.stdout).drift[0].difference).toEqual({ line: 2, applied: 'create table note (id int);', now: 'create table note (id bigint);' })
   })
 
   it('the helper runs PgBouncer stock: it refuses a startup parameter it does not know', async () => {
