@@ -114,11 +114,17 @@ describe('retries that cannot duplicate', () => {
       [[500, /^POST \/projects$/, true], [500, /^POST \/projects$/, true]],
       [[502, /^POST \/projects$/, false], [502, /^POST \/projects\/[^/]+\/branches$/, false]],
       [[502, /^POST \/projects\/[^/]+\/branches$/, true], [502, /^GET \/projects\/[^/]+\/branches$/, true]],
+      // 0: the connection is reset with no answer, after the side effect or before it
+      [[0, /^POST \/projects$/, true], [0, /^POST \/projects\/[^/]+\/branches$/, true]],
+      [[0, /^POST \/projects$/, false], [0, /^POST \/projects\/[^/]+\/endpoints$/, true]],
     ]
     for (const seq of sequences) {
       const name = projectName()
       for (const [status, match, after] of seq) f.failNext(status, 1, { match, all: true, after })
+      const seen = f.requests.length
       const r = await run(f, ['provision', '--project', name, '--branch', 'pr-1'])
+      // a reset really left a request unanswered
+      if (seq.some(([status]) => status === 0)) expect(f.requests.slice(seen).some((q) => q.status === undefined)).toBe(true)
       f.clearFaults()
       // Whether the run ends 0 or asks to be run again, the next run completes, and nothing is doubled.
       const next = await run(f, ['provision', '--project', name, '--branch', 'pr-1'])

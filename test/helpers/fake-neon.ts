@@ -112,6 +112,7 @@ export interface FakeNeon {
   /**
    * The next `times` requests (mutations only, by default) answer `status`. 5xx other than 503 on a
    * mutation come after the side effect unless `after: false`; 423, 429, 503 come before it.
+   * Status 0: no answer at all, the connection is reset (after the side effect, by default).
    */
   failNext(status: number, times: number, opts?: { all?: boolean; message?: string; after?: boolean; raw?: string; match?: RegExp }): void
   /** The next operation with this action ends in `status` (failed, error, cancelled) with `error`. */
@@ -513,6 +514,7 @@ export async function startFakeNeon(opts: FakeNeonOptions = {}): Promise<FakeNeo
     const fault = i >= 0 ? faults[i] : undefined
     if (fault && --fault.times <= 0) faults.splice(i, 1)
     const faultAnswer = (f: Fault) => {
+      if (f.status === 0) return void res.socket?.resetAndDestroy()
       if (f.raw !== undefined) return send(res, record, f.status, f.raw, false)
       const message = f.message ?? (f.status === 423 ? 'project already has running operations, scheduling of new ones is prohibited'
         : f.status === 429 ? 'rate limit exceeded' : f.status === 503 ? 'service unavailable' : f.status === 502 ? 'bad gateway' : 'internal server error')
