@@ -31,11 +31,13 @@ export function pgUrl({ user, password, host, port, database = 'postgres', param
 /**
  * The suite's one psql: as the superuser over the cluster's Unix socket, stopping at the first error.
  * @param {{ dir: string, port: number, user: string }} c
- * @param {string} sql
+ * @param {string | string[]} sql
  * @param {string} [database]
  */
 export function psqlAt(c, sql, database = 'postgres') {
-  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', c.dir, '-p', String(c.port), '-U', c.user, '-d', database, '-c', sql], {
+  // Several statements: one -c each, so each runs on its own (DROP DATABASE refuses a transaction block).
+  const commands = (Array.isArray(sql) ? sql : [sql]).flatMap((s) => ['-c', s])
+  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', c.dir, '-p', String(c.port), '-U', c.user, '-d', database, ...commands], {
     encoding: 'utf8',
   }).trim()
 }

@@ -18,7 +18,7 @@ export function urlAtPort(port: number, database = 'postgres', params = 'sslmode
 }
 
 /** psql as the superuser over the Unix socket. */
-export function psql(sql: string, database = 'postgres'): string {
+export function psql(sql: string | string[], database = 'postgres'): string {
   return psqlAt(cluster(), sql, database)
 }
 
