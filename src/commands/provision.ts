@@ -115,7 +115,7 @@ export async function neon(ctx: Context, o: NeonFlags): Promise<void> {
       db_host: host,
       db_host_pooled: pooledHost,
       expires_at: p.branch.expiresAt,
-    }, passwords, (text) => process.stdout.write(text))
+    }, passwords, (line) => ctx.out.workflowCommand(line))
   }
   const { pooledUri: _pooled, directUri: _direct, ...shown } = p
   const state = (created: boolean) => (created ? 'created' : p.branch.reset ? 'found, reset to its parent\'s data' : 'found')

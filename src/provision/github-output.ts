@@ -4,6 +4,12 @@
 // password in every log line, also in later steps that print an output. It is the one line todo-db
 // prints unredacted on purpose; without it GitHub would log the URLs in the clear wherever a later
 // step echoes them.
+//
+// The mask lines go to stderr. The runner reads workflow commands from both streams of a `run`
+// step (actions/runner ScriptHandler.cs hands stdout and stderr each to an OutputManager, whose
+// OnDataReceived passes every `::` line to the command manager), so masking works the same; and
+// stdout stays the result alone: exactly one JSON document with --json, which a step may capture
+// (`$(todo-db ... --json)`, `| jq`) where a mask on stdout would never reach the runner at all.
 import { appendFileSync } from 'node:fs'
 import { badInput, failed } from '../errors.js'
 
@@ -25,10 +31,15 @@ export function githubOutputFile(env: NodeJS.ProcessEnv): string {
   return file
 }
 
-export function writeGithubOutputs(file: string, outputs: GithubOutputs, passwords: string[], stdout: (text: string) => void): string[] {
+/**
+ * Masks every spelling of the passwords (`command` gets each `::add-mask::` line), then appends
+ * the outputs to `file`: the masks come first, so the runner hides the values before any step
+ * can print them.
+ */
+export function writeGithubOutputs(file: string, outputs: GithubOutputs, passwords: string[], command: (line: string) => void): string[] {
   // Every spelling the password may take in a URL: as is and percent-encoded.
   const masks = [...new Set(passwords.flatMap((p) => [p, encodeURIComponent(p)]).filter(Boolean))]
-  for (const m of masks) stdout(`::add-mask::${m}\n`)
+  for (const m of masks) command(`::add-mask::${m}`)
   const lines = Object.entries(outputs).filter(([, v]) => v !== undefined).map(([k, v]) => {
     // A newline would start a new output; none of these can hold one, but make sure.
     if (/[\r\n]/.test(v!)) throw new Error(`output ${k} holds a line break`)
