@@ -125,16 +125,34 @@ describe('--github-output', () => {
     expect(quiet.stderr).toBe(`::add-mask::${p.password}\n`)
   })
 
+  // What the runner masks for a `::add-mask::` line: its data, unescaped as actions/runner's
+  // ActionCommand.UnescapeData does (%0D, %0A, then %25).
+  const runnerMask = (line: string) => line.replace(/^::add-mask::/, '').replaceAll('%0D', '\r').replaceAll('%0A', '\n').replaceAll('%25', '%')
+  const urls = (password: string) => {
+    const written = encodeURIComponent(password)
+    return { branch_id: 'br-x', branch_name: 'x', created: 'true', db_url: `postgresql://r:${written}@h/d`, db_url_pooled: `postgresql://r:${written}@h-pooler/d`, db_host: 'h', db_host_pooled: 'h-pooler' }
+  }
+
   it('sends every mask before it writes a single output', async () => {
     const outFile = join(tempDir(), 'gh-output')
     writeFileSync(outFile, '')
-    const seen: Array<{ line: string; file: string }> = []
-    const written = writeGithubOutputs(outFile, {
-      branch_id: 'br-x', branch_name: 'x', created: 'true', db_url: 'postgresql://r:p%40ss@h/d', db_url_pooled: 'postgresql://r:p%40ss@h-pooler/d', db_host: 'h', db_host_pooled: 'h-pooler',
-    }, ['p@ss'], (line) => seen.push({ line, file: readFileSync(outFile, 'utf8') }))
-    expect(seen).toEqual([{ line: '::add-mask::p@ss', file: '' }, { line: '::add-mask::p%40ss', file: '' }])
+    const seen: Array<{ mask: string; file: string }> = []
+    const written = writeGithubOutputs(outFile, urls('p@ss'), (line) => seen.push({ mask: runnerMask(line), file: readFileSync(outFile, 'utf8') }))
+    expect(seen.map((s) => s.mask).sort()).toEqual(['p%40ss', 'p@ss'])
+    expect(seen.map((s) => s.file)).toEqual(['', ''])
     expect(written).toContain('db_url')
     expect(readFileSync(outFile, 'utf8')).toMatch(/^branch_id=br-x\n/)
+  })
+
+  it('escapes the masks as the runner unescapes them: a password with "%" is masked as the URL writes it', async () => {
+    const outFile = join(tempDir(), 'gh-output')
+    writeFileSync(outFile, '')
+    const masks: string[] = []
+    writeGithubOutputs(outFile, urls('50%off%0A'), (line) => masks.push(runnerMask(line)))
+    // The URL holds 50%25off%250A; the runner must mask that, and the decoded password.
+    expect(masks.sort()).toEqual(['50%25off%250A', '50%off%0A'])
+    const url = readFileSync(outFile, 'utf8').match(/^db_url=(.*)$/m)![1]
+    expect(masks.reduce((log, m) => log.replaceAll(m, '***'), url)).toBe('postgresql://r:***@h/d')
   })
 
   it('exits 3 when GITHUB_OUTPUT is not set, before any request', async () => {

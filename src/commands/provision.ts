@@ -105,7 +105,6 @@ export async function neon(ctx: Context, o: NeonFlags): Promise<void> {
   const pooledHost = new URL(p.pooledUri).hostname
   let githubOutputs: string[] | undefined
   if (gh && githubFile) {
-    const passwords = [p.directUri, p.pooledUri].map((u) => decodeURIComponent(new URL(u).password))
     githubOutputs = gh.writeGithubOutputs(githubFile, {
       branch_id: p.branch.id,
       branch_name: p.branch.name,
@@ -115,7 +114,7 @@ export async function neon(ctx: Context, o: NeonFlags): Promise<void> {
       db_host: host,
       db_host_pooled: pooledHost,
       expires_at: p.branch.expiresAt,
-    }, passwords, (line) => ctx.out.workflowCommand(line))
+    }, (line) => ctx.out.workflowCommand(line))
   }
   const { pooledUri: _pooled, directUri: _direct, ...shown } = p
   const state = (created: boolean) => (created ? 'created' : p.branch.reset ? 'found, reset to its parent\'s data' : 'found')

@@ -31,15 +31,32 @@ export function githubOutputFile(env: NodeJS.ProcessEnv): string {
   return file
 }
 
+/** Every spelling a URL's password may be printed in: as the URL writes it, decoded, percent-encoded. */
+function passwordSpellings(url: string): string[] {
+  const written = new URL(url).password
+  let plain = written
+  try {
+    plain = decodeURIComponent(written)
+  } catch {
+    // a stray "%": the URL holds it as it is
+  }
+  return [written, plain, encodeURIComponent(plain)]
+}
+
 /**
- * Masks every spelling of the passwords (`command` gets each `::add-mask::` line), then appends
- * the outputs to `file`: the masks come first, so the runner hides the values before any step
- * can print them.
+ * A workflow command's data, escaped as @actions/core does it: the runner unescapes %0D, %0A and
+ * %25 in it (actions/runner ActionCommand.cs, UnescapeData), so "%25" sent raw would mask "%".
  */
-export function writeGithubOutputs(file: string, outputs: GithubOutputs, passwords: string[], command: (line: string) => void): string[] {
-  // Every spelling the password may take in a URL: as is and percent-encoded.
-  const masks = [...new Set(passwords.flatMap((p) => [p, encodeURIComponent(p)]).filter(Boolean))]
-  for (const m of masks) command(`::add-mask::${m}`)
+const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+
+/**
+ * Masks every spelling of the URLs' passwords (`command` gets each `::add-mask::` line), then
+ * appends the outputs to `file`: the masks come first, so the runner hides the values before any
+ * step can print them.
+ */
+export function writeGithubOutputs(file: string, outputs: GithubOutputs, command: (line: string) => void): string[] {
+  const masks = new Set([outputs.db_url, outputs.db_url_pooled].flatMap(passwordSpellings).filter(Boolean))
+  for (const m of masks) command(`::add-mask::${escapeData(m)}`)
   const lines = Object.entries(outputs).filter(([, v]) => v !== undefined).map(([k, v]) => {
     // A newline would start a new output; none of these can hold one, but make sure.
     if (/[\r\n]/.test(v!)) throw new Error(`output ${k} holds a line break`)
