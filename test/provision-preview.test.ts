@@ -63,7 +63,7 @@ describe('--reset-from-parent', () => {
     psql(`create table notes (body text); insert into notes values ('from main')`, main.pgDatabase)
 
     const n = fake.requests.length
-    const r = await neon(['provision', '--project', name, '--branch', 'dev-alice', '--reset-from-parent', '--json'], { cwd })
+    const r = await neon(['provision', '--project', name, '--branch', 'dev-alice', '--reset-from-parent', '--yes', '--json'], { cwd })
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).branch).toMatchObject({ name: 'dev-alice', created: false, reset: true, parent: 'main' })
     expect(posts(/\/branches\/[^/]+\/restore$/, n).map((q) => q.body)).toEqual([{ source_branch_id: main.id }])
