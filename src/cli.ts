@@ -296,6 +296,7 @@ Examples:
   $ NEON_API_KEY=... todo-db provision neon --project todo --branch dev-alice
   $ todo-db provision neon list --project todo --json
   $ todo-db provision neon delete-branch dev-alice --project todo    asks first (or --yes)
+  $ todo-db provision neon --branch dev-alice --reset-from-parent   its data goes: asks first (or --yes)
 
 The spellings from before the subcommands still work: provision --local [--stop|--destroy],
 provision --delete-branch NAME, provision list, provision [--project X --branch Y ...] (Neon).
@@ -312,7 +313,8 @@ ${exitCodesHelp('provision')}`)
     .addOption(namedOption('--role <name>', 'database role (default: neondb_owner)'))
     .addOption(namedOption('--database <name>', 'database (default: neondb)'))
     .option('--expires-in <duration>', 'with --branch: Neon deletes it after this long since the last run, e.g. 7d, 12h')
-    .option('--reset-from-parent', "with --branch: give it its parent's current data (Neon's branch restore)")
+    .option('--reset-from-parent', "with --branch: replace its data with its parent's current data (Neon's branch restore); asks first")
+    .option('-y, --yes', 'with --reset-from-parent: do not ask (needed without a terminal, and with --json)')
     .option('--github-output', 'in GitHub Actions: branch_id, db_url, db_url_pooled... as step outputs, the password masked')
   envFileOptions(neon)
   urlFormatOption(neon)
@@ -321,7 +323,8 @@ Examples:
   $ NEON_API_KEY=... todo-db provision neon --project todo --branch dev-alice
   $ todo-db provision neon --branch dev-x && todo-db migrate up && todo-db seed && todo-db health
   $ todo-db provision neon --branch preview/pr-42 --expires-in 7d --github-output
-  $ todo-db provision neon --branch dev-alice --reset-from-parent
+  $ todo-db provision neon --branch dev-alice --reset-from-parent          asks first, naming the branch
+  $ todo-db provision neon --branch "preview/pr-$PR" --reset-from-parent --yes --json
   $ todo-db provision neon --branch dev-alice --dotenv config/dev.env --url-format sqlalchemy+asyncpg`)
     // commander parses a command's flags wherever they stand (positional options would have to start
     // at the root, and then --json could not follow a command), so `neon list --project X` reaches

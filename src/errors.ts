@@ -65,7 +65,7 @@ export const EXIT_CODES: readonly ExitCodeRow[] = [
       health: 'bad input: malformed URL, bad `--timeout`, `DATABASE_URL` not set',
       migrate: 'bad input: count, `--to`, pooled-only URL, transaction control in a file, a file not UTF-8, `accept` of an unknown or pending migration, `down` of several or `redo` without `--yes` and no terminal',
       seed: 'bad input: flags, config, database URL, `--reset` without `--yes` and no terminal',
-      provision: 'bad input: flags, no `NEON_API_KEY`, several organizations to choose from (`--org`), `delete-branch` or `local destroy` without `--yes` and no terminal',
+      provision: 'bad input: flags, no `NEON_API_KEY`, an organization the Neon API wants named (`--org`: the key has several, or none), `delete-branch`, `--reset-from-parent` or `local destroy` without `--yes` and no terminal',
     },
   },
   {

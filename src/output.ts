@@ -40,6 +40,11 @@ export interface Output {
   warn(line: string): void
   debug(line: string): void
   error(err: TodoDbError): void
+  /**
+   * A workflow command for the CI runner (`::add-mask::...`): on stderr, as it is and whatever
+   * --quiet says. The one line not redacted, since the runner must read the secret to mask it.
+   */
+  workflowCommand(line: string): void
   spinner(text: string): Promise<Spinner>
 }
 
@@ -100,6 +105,9 @@ export function createOutput(opts: OutputOptions = {}): Output {
         writeDocument({ ok: false, error: e.toJSON() })
       }
       err(color.red('error: ') + e.message + (e.hint ? ` ${color.dim('(' + e.hint + ')')}` : ''))
+    },
+    workflowCommand(line) {
+      stderr.write(line + '\n')
     },
     async spinner(text) {
       if (!interactive) {

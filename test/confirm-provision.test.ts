@@ -1,11 +1,12 @@
-// provision neon delete-branch and provision local destroy (and their old spellings) ask first: on a pseudo-terminal they
-// name what goes and wait for y/N; without one they need --yes (exit 3 otherwise, nothing deleted);
-// --dry-run lists and deletes nothing.
+// provision neon delete-branch, provision neon --reset-from-parent and provision local destroy (and
+// their old spellings) ask first: on a pseudo-terminal they name what goes and wait for y/N; without
+// one they need --yes (exit 3 otherwise, nothing changed); --dry-run, where there is one, lists and
+// changes nothing.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli, tempDir, type CliOptions } from './helpers/cli.js'
-import { cluster } from './helpers/db.js'
+import { cluster, psql } from './helpers/db.js'
 import { useFakeNeon } from './helpers/fake-neon.js'
 import { onTty } from './helpers/tty.js'
 
@@ -52,6 +53,67 @@ describe('provision neon delete-branch', () => {
     expect(yes.code, yes.screen).toBe(0)
     expect(yes.screen).toMatch(/deleted branch dev-ask/)
     expect(p.branches.map((b) => b.name)).toEqual(['main'])
+  })
+})
+
+describe('provision neon --reset-from-parent', () => {
+  const restores = () => fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/restore')).length
+  const patches = () => fake.requests.filter((r) => r.method === 'PATCH').length
+  /** A project whose branch dev-reset holds a row its parent main does not. */
+  const withOwnData = () => {
+    const p = fake.addProject(projectName(), { branches: ['dev-reset'] })
+    const [main, dev] = p.branches
+    psql('create table notes (body text)', main.pgDatabase)
+    psql("create table notes (body text); insert into notes values ('only on dev')", dev.pgDatabase)
+    return { p, dev }
+  }
+  const notes = (db: string) => psql("select coalesce(string_agg(body, ','), '') from notes", db)
+
+  it('without a terminal needs --yes: exit 3 in one line naming the branch, before anything changes (the expiry too); --yes resets', async () => {
+    const { p, dev } = withOwnData()
+    const before = { restores: restores(), patches: patches() }
+    const r = await neon(['provision', 'neon', '--project', p.name, '--branch', 'dev-reset', '--reset-from-parent', '--expires-in', '7d'], { cwd: tempDir() })
+    expect(r.code).toBe(3)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(new RegExp(`provision neon --reset-from-parent discards the data of branch dev-reset \\(${dev.id}\\) of Neon project ${p.name} \\(it gets a copy of main's\\): pass --yes`))
+    // The old spelling and --json: the same refusal, as a document.
+    const json = await neon(['provision', '--project', p.name, '--branch', 'dev-reset', '--reset-from-parent', '--json'], { cwd: tempDir() })
+    expect(json.code).toBe(3)
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'CONFIRMATION_REQUIRED', destroys: [expect.stringContaining(dev.id)] } })
+    expect({ restores: restores(), patches: patches() }).toEqual(before)
+    expect(dev.expires_at).toBeUndefined()
+    expect(notes(dev.pgDatabase)).toBe('only on dev')
+
+    const yes = await neon(['provision', 'neon', '--project', p.name, '--branch', 'dev-reset', '--reset-from-parent', '--yes', '--json'], { cwd: tempDir() })
+    expect(yes.code, yes.stderr).toBe(0)
+    expect(JSON.parse(yes.stdout).branch).toMatchObject({ id: dev.id, reset: true })
+    expect(restores()).toBe(before.restores + 1)
+    expect(notes(dev.pgDatabase)).toBe('')
+  })
+
+  it('asks nothing for a branch this run creates: there is no data to lose', async () => {
+    const p = fake.addProject(projectName())
+    const r = await neon(['provision', 'neon', '--project', p.name, '--branch', 'dev-fresh', '--reset-from-parent'], { cwd: tempDir() })
+    expect(r.code, r.stderr).toBe(0)
+    expect(p.branches.map((b) => b.name)).toEqual(['main', 'dev-fresh'])
+  })
+
+  it('on a terminal names the branch; "n" resets nothing, "y" resets it', async () => {
+    const { p, dev } = withOwnData()
+    const args = ['provision', 'neon', '--project', p.name, '--branch', 'dev-reset', '--reset-from-parent']
+    const before = restores()
+    const no = await onTty(args, neonEnv(), 'n', tempDir())
+    expect(no.asked).toBe(true)
+    expect(no.screen).toMatch(new RegExp(`provision neon --reset-from-parent discards:\\s+the data of branch dev-reset \\(${dev.id}\\) of Neon project ${p.name}`))
+    expect(no.code).toBe(1)
+    expect(restores()).toBe(before)
+    expect(notes(dev.pgDatabase)).toBe('only on dev')
+
+    const yes = await onTty(args, neonEnv(), 'y', tempDir())
+    expect(yes.code, yes.screen).toBe(0)
+    expect(yes.screen).toMatch(/branch +dev-reset \(br-\S+\): found, reset to its parent's data/)
+    expect(restores()).toBe(before + 1)
+    expect(notes(dev.pgDatabase)).toBe('')
   })
 })
 

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, tempDir, type CliOptions } from './helpers/cli.js'
-import { startFakeNeon, type FakeNeon } from './helpers/fake-neon.js'
+import { ORG_REQUIRED, startFakeNeon, type FakeNeon } from './helpers/fake-neon.js'
 import { neonSpec } from './helpers/neon-spec.js'
 
 const fakes: FakeNeon[] = []
@@ -88,6 +88,51 @@ describe('organisations (personal API keys)', () => {
     const flag = await run(f, ['provision', 'list', '--project', name, '--org', 'org-home-2', '--json'], { env: { NEON_ORG_ID: 'org-work-1' } })
     expect(flag.code).toBe(0)
     expect(f.requests.filter((q) => q.path.endsWith('/projects')).at(-1)?.query.org_id).toBe('org-home-2')
+  })
+})
+
+describe('ORG_REQUIRED is bad input (exit 3) on every path', () => {
+  const orgRequired = (r: { code: number | null; stdout: string; stderr: string }, what: string) => {
+    expect(r.code, `${what}: ${r.stderr}`).toBe(3)
+    expect(JSON.parse(r.stdout).error.code, what).toBe('ORG_REQUIRED')
+    expect(r.stderr.trim().split('\n'), what).toHaveLength(1)
+  }
+
+  it('several organizations: provision neon, list and delete-branch each exit 3, naming --org', async () => {
+    const f = await fakeNeon({ personalOrgs: [{ id: 'org-a-1', name: 'A' }, { id: 'org-b-2', name: 'B' }] })
+    const p = f.addProject(projectName(), { branches: ['dev'] })
+    for (const args of [['provision', 'neon', '--project', p.name], ['provision', 'neon', 'list', '--project', p.name], ['provision', 'neon', 'delete-branch', 'dev', '--project', p.name, '--yes']]) {
+      const r = await run(f, [...args, '--json'])
+      orgRequired(r, args.join(' '))
+      expect(r.stderr).toMatch(/--org/)
+    }
+    expect(count(f, 'POST', /.*/) + count(f, 'DELETE', /.*/)).toBe(0)
+    expect(p.branches.map((b) => b.name)).toEqual(['main', 'dev'])
+  })
+
+  it('no organization at all: exit 3, saying so', async () => {
+    const f = await fakeNeon({ personalOrgs: [] })
+    const r = await run(f, ['provision', 'neon', '--project', projectName(), '--json'])
+    orgRequired(r, 'no organization')
+    expect(r.stderr).toMatch(/belongs to none/)
+    expect(count(f, 'POST', /.*/)).toBe(0)
+  })
+
+  it("the API's own 400 (org_id is required), with the organization named or after picking the only one: exit 3", async () => {
+    const f = await fakeNeon({ personalOrgs: [{ id: 'org-only-9', name: 'Only' }] })
+    // Neon's answer to a list without org_id, given here to the request that names one.
+    f.failNext(400, 1, { all: true, match: /^GET \/projects$/, message: ORG_REQUIRED })
+    const named = await run(f, ['provision', 'neon', '--project', projectName(), '--org', 'org-only-9', '--json'])
+    orgRequired(named, '--org given')
+    expect(named.stderr).toMatch(/org_id is required.*org-only-9/)
+    expect(f.requests.filter((q) => q.path.endsWith('/projects')).at(-1)?.query.org_id).toBe('org-only-9')
+
+    // The first list is refused for want of org_id (the real answer), the retry in the only org too.
+    f.failNext(400, 2, { all: true, match: /^GET \/projects$/, message: ORG_REQUIRED })
+    const picked = await run(f, ['provision', 'neon', '--project', projectName(), '--json'])
+    orgRequired(picked, 'only organization picked')
+    expect(f.requests.filter((q) => q.path.endsWith('/projects')).at(-1)?.query.org_id).toBe('org-only-9')
+    expect(count(f, 'POST', /.*/)).toBe(0)
   })
 })
 

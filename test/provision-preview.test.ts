@@ -6,7 +6,9 @@ import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:
 import { join, resolve } from 'node:path'
 import yaml from 'js-yaml'
 import { describe, expect, it } from 'vitest'
-import { BIN, leakedSecret, runCli, tempDir, type CliOptions } from './helpers/cli.js'
+import { BIN, leakedSecret, runCli, tempDir, withoutMasks, type CliOptions } from './helpers/cli.js'
+import { jsonContractViolation } from './helpers/json-schema.js'
+import { writeGithubOutputs } from '../src/provision/github-output.js'
 import { cluster, psql } from './helpers/db.js'
 import { useFakeNeon } from './helpers/fake-neon.js'
 
@@ -61,7 +63,7 @@ describe('--reset-from-parent', () => {
     psql(`create table notes (body text); insert into notes values ('from main')`, main.pgDatabase)
 
     const n = fake.requests.length
-    const r = await neon(['provision', '--project', name, '--branch', 'dev-alice', '--reset-from-parent', '--json'], { cwd })
+    const r = await neon(['provision', '--project', name, '--branch', 'dev-alice', '--reset-from-parent', '--yes', '--json'], { cwd })
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).branch).toMatchObject({ name: 'dev-alice', created: false, reset: true, parent: 'main' })
     expect(posts(/\/branches\/[^/]+\/restore$/, n).map((q) => q.body)).toEqual([{ source_branch_id: main.id }])
@@ -91,15 +93,66 @@ describe('--github-output', () => {
     const r = await neon(['provision', '--project', name, '--branch', 'pr-7', '--github-output'], { cwd, env: { GITHUB_OUTPUT: outFile } })
     expect(r.code, r.stderr).toBe(0)
     const p = fake.projects.find((x) => x.name === name)!
-    const lines = r.stdout.split('\n')
+    const lines = r.stderr.split('\n')
     expect(lines[0]).toBe(`::add-mask::${p.password}`)
     // Apart from the mask command (which the runner consumes), no output holds the password.
-    expect(lines.slice(1).join('\n')).not.toContain(p.password)
+    expect(lines.slice(1).join('\n') + r.stdout).not.toContain(p.password)
+    expect(r.stdout).not.toContain('::add-mask::')
     const outputs = Object.fromEntries(readFileSync(outFile, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
     const branch = p.branches.find((b) => b.name === 'pr-7')!
     expect(outputs).toMatchObject({ branch_id: branch.id, branch_name: 'pr-7', created: 'true', db_host: 'localhost', db_host_pooled: 'localhost' })
     expect(outputs.db_url).toContain(`:${p.password}@`)
     expect(outputs.db_url_pooled).toMatch(/^postgresql:\/\//)
+  })
+
+  it('with --json: stdout is the one document, the masks are on stderr before the outputs are written', async () => {
+    const cwd = tempDir()
+    const outFile = join(cwd, 'gh-output')
+    writeFileSync(outFile, '')
+    const name = projectName()
+    const args = ['provision', 'neon', '--project', name, '--branch', 'pr-8', '--github-output', '--json']
+    const r = await neon(args, { cwd, env: { GITHUB_OUTPUT: outFile } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(jsonContractViolation(args, r.stdout)).toBeUndefined()
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, branch: { name: 'pr-8' }, githubOutputs: expect.arrayContaining(['db_url', 'db_url_pooled']) })
+    // The runner reads stderr's commands as stdout's (actions/runner ScriptHandler.cs); they come first there.
+    const p = fake.projects.find((x) => x.name === name)!
+    expect(r.stderr.split('\n')[0]).toBe(`::add-mask::${p.password}`)
+    expect(readFileSync(outFile, 'utf8')).toContain(`:${p.password}@`)
+    // --quiet silences the log, never the masks.
+    const quiet = await neon([...args, '--quiet'], { cwd, env: { GITHUB_OUTPUT: outFile } })
+    expect(quiet.code, quiet.stderr).toBe(0)
+    expect(quiet.stderr).toBe(`::add-mask::${p.password}\n`)
+  })
+
+  // What the runner masks for a `::add-mask::` line: its data, unescaped as actions/runner's
+  // ActionCommand.UnescapeData does (%0D, %0A, then %25).
+  const runnerMask = (line: string) => line.replace(/^::add-mask::/, '').replaceAll('%0D', '\r').replaceAll('%0A', '\n').replaceAll('%25', '%')
+  const urls = (password: string) => {
+    const written = encodeURIComponent(password)
+    return { branch_id: 'br-x', branch_name: 'x', created: 'true', db_url: `postgresql://r:${written}@h/d`, db_url_pooled: `postgresql://r:${written}@h-pooler/d`, db_host: 'h', db_host_pooled: 'h-pooler' }
+  }
+
+  it('sends every mask before it writes a single output', async () => {
+    const outFile = join(tempDir(), 'gh-output')
+    writeFileSync(outFile, '')
+    const seen: Array<{ mask: string; file: string }> = []
+    const written = writeGithubOutputs(outFile, urls('p@ss'), (line) => seen.push({ mask: runnerMask(line), file: readFileSync(outFile, 'utf8') }))
+    expect(seen.map((s) => s.mask).sort()).toEqual(['p%40ss', 'p@ss'])
+    expect(seen.map((s) => s.file)).toEqual(['', ''])
+    expect(written).toContain('db_url')
+    expect(readFileSync(outFile, 'utf8')).toMatch(/^branch_id=br-x\n/)
+  })
+
+  it('escapes the masks as the runner unescapes them: a password with "%" is masked as the URL writes it', async () => {
+    const outFile = join(tempDir(), 'gh-output')
+    writeFileSync(outFile, '')
+    const masks: string[] = []
+    writeGithubOutputs(outFile, urls('50%off%0A'), (line) => masks.push(runnerMask(line)))
+    // The URL holds 50%25off%250A; the runner must mask that, and the decoded password.
+    expect(masks.sort()).toEqual(['50%25off%250A', '50%off%0A'])
+    const url = readFileSync(outFile, 'utf8').match(/^db_url=(.*)$/m)![1]
+    expect(masks.reduce((log, m) => log.replaceAll(m, '***'), url)).toBe('postgresql://r:***@h/d')
   })
 
   it('exits 3 when GITHUB_OUTPUT is not set, before any request', async () => {
@@ -175,7 +228,7 @@ async function runJob(wf: Workflow, job: string, event: { action: string; number
     // Not spawnSync: the fake API answers from this very process.
     const r = await bash(expr(step.run), cwd, env)
     results.push({ step: step.name ?? step.run, code: r.status, stdout: r.stdout, stderr: r.stderr })
-    const leaked = leakedSecret(r.stdout.replace(/^::add-mask::.*\n/gm, '') + r.stderr)
+    const leaked = leakedSecret(withoutMasks(r.stdout) + withoutMasks(r.stderr))
     if (leaked) throw new Error(`a secret appears in the log of step "${step.name ?? step.run}"`)
     if (r.status !== 0) break
     if (step.id) {
@@ -203,7 +256,7 @@ describe("the README's GitHub Actions workflow", () => {
     const opened = await runJob(wf, 'preview', { action: 'opened', number: 42 }, base, workspace())
     expect(opened.map((s) => [s.step, s.code, s.stderr])).toEqual(opened.map((s) => [s.step, 0, expect.anything()]))
     expect(opened.map((s) => s.step)).toEqual(['npm ci', "Preview branch with main's current data", 'npx todo-db migrate up', 'npx todo-db seed', 'npx todo-db health --timeout 5s', 'Tests'])
-    expect(opened[1].stdout).toMatch(/^::add-mask::/)
+    expect(opened[1].stderr).toMatch(/^::add-mask::/)
     const b = branch()!
     expect(Date.parse(b.expires_at!)).toBeGreaterThan(Date.now() + 6 * 86_400_000)
     expect(Number(psql('select count(*) from todos', b.pgDatabase))).toBeGreaterThan(0)

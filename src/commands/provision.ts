@@ -4,7 +4,7 @@ import { confirmDestruction } from '../confirm.js'
 import type { Context } from '../context.js'
 import { parseDeadline, type Deadline } from '../duration.js'
 import { badInput } from '../errors.js'
-import type { BranchToDelete } from '../provision/neon.js'
+import type { BranchToDelete, BranchToReset } from '../provision/neon.js'
 import { checkEnvFile, forgetUrls, saveUrls, type Saved } from '../provision/save.js'
 import { parseUrlFormat, type UrlFormat } from '../provision/url-format.js'
 
@@ -30,6 +30,8 @@ export interface NeonFlags extends NeonApiFlags, EnvFileFlags {
   database?: string
   expiresIn?: string
   resetFromParent?: boolean
+  /** With --reset-from-parent: do not ask (src/confirm.ts). */
+  yes?: boolean
   githubOutput?: boolean
   urlFormat?: string
 }
@@ -82,7 +84,17 @@ export async function neon(ctx: Context, o: NeonFlags): Promise<void> {
   const githubFile = gh?.githubOutputFile(ctx.env)
   const api = await neonApi(ctx, o)
   const { provisionNeon, NEON_DEFAULT_DATABASE, NEON_DEFAULT_ROLE } = await import('../provision/neon.js')
-  const spinner = await ctx.out.spinner(`Neon: project ${o.project}${o.branch ? `, branch ${o.branch}` : ''}`)
+  let spinner = await ctx.out.spinner(`Neon: project ${o.project}${o.branch ? `, branch ${o.branch}` : ''}`)
+  // The question needs the terminal to itself: the spinner stops while it is asked.
+  const confirmReset = async (r: BranchToReset) => {
+    spinner.stop()
+    await confirmDestruction(ctx, {
+      doing: 'provision neon --reset-from-parent discards',
+      items: [`the data of branch ${r.branch.name} (${r.branch.id}) of Neon project ${r.project.name} (it gets a copy of ${r.parent.name}'s)`],
+      yes: o.yes,
+    })
+    spinner = await ctx.out.spinner(`Neon: resetting branch ${r.branch.name} from ${r.parent.name}`)
+  }
   let p
   try {
     p = await provisionNeon(api, {
@@ -94,6 +106,7 @@ export async function neon(ctx: Context, o: NeonFlags): Promise<void> {
       database: o.database ?? NEON_DEFAULT_DATABASE,
       expiresAt,
       resetFromParent: o.resetFromParent,
+      confirmReset,
     })
   } finally {
     spinner.stop()
@@ -105,7 +118,6 @@ export async function neon(ctx: Context, o: NeonFlags): Promise<void> {
   const pooledHost = new URL(p.pooledUri).hostname
   let githubOutputs: string[] | undefined
   if (gh && githubFile) {
-    const passwords = [p.directUri, p.pooledUri].map((u) => decodeURIComponent(new URL(u).password))
     githubOutputs = gh.writeGithubOutputs(githubFile, {
       branch_id: p.branch.id,
       branch_name: p.branch.name,
@@ -115,7 +127,7 @@ export async function neon(ctx: Context, o: NeonFlags): Promise<void> {
       db_host: host,
       db_host_pooled: pooledHost,
       expires_at: p.branch.expiresAt,
-    }, passwords, (text) => process.stdout.write(text))
+    }, (line) => ctx.out.workflowCommand(line))
   }
   const { pooledUri: _pooled, directUri: _direct, ...shown } = p
   const state = (created: boolean) => (created ? 'created' : p.branch.reset ? 'found, reset to its parent\'s data' : 'found')

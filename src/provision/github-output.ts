@@ -4,6 +4,12 @@
 // password in every log line, also in later steps that print an output. It is the one line todo-db
 // prints unredacted on purpose; without it GitHub would log the URLs in the clear wherever a later
 // step echoes them.
+//
+// The mask lines go to stderr. The runner reads workflow commands from both streams of a `run`
+// step (actions/runner ScriptHandler.cs hands stdout and stderr each to an OutputManager, whose
+// OnDataReceived passes every `::` line to the command manager), so masking works the same; and
+// stdout stays the result alone: exactly one JSON document with --json, which a step may capture
+// (`$(todo-db ... --json)`, `| jq`) where a mask on stdout would never reach the runner at all.
 import { appendFileSync } from 'node:fs'
 import { badInput, failed } from '../errors.js'
 
@@ -25,10 +31,32 @@ export function githubOutputFile(env: NodeJS.ProcessEnv): string {
   return file
 }
 
-export function writeGithubOutputs(file: string, outputs: GithubOutputs, passwords: string[], stdout: (text: string) => void): string[] {
-  // Every spelling the password may take in a URL: as is and percent-encoded.
-  const masks = [...new Set(passwords.flatMap((p) => [p, encodeURIComponent(p)]).filter(Boolean))]
-  for (const m of masks) stdout(`::add-mask::${m}\n`)
+/** Every spelling a URL's password may be printed in: as the URL writes it, decoded, percent-encoded. */
+function passwordSpellings(url: string): string[] {
+  const written = new URL(url).password
+  let plain = written
+  try {
+    plain = decodeURIComponent(written)
+  } catch {
+    // a stray "%": the URL holds it as it is
+  }
+  return [written, plain, encodeURIComponent(plain)]
+}
+
+/**
+ * A workflow command's data, escaped as @actions/core does it: the runner unescapes %0D, %0A and
+ * %25 in it (actions/runner ActionCommand.cs, UnescapeData), so "%25" sent raw would mask "%".
+ */
+const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+
+/**
+ * Masks every spelling of the URLs' passwords (`command` gets each `::add-mask::` line), then
+ * appends the outputs to `file`: the masks come first, so the runner hides the values before any
+ * step can print them.
+ */
+export function writeGithubOutputs(file: string, outputs: GithubOutputs, command: (line: string) => void): string[] {
+  const masks = new Set([outputs.db_url, outputs.db_url_pooled].flatMap(passwordSpellings).filter(Boolean))
+  for (const m of masks) command(`::add-mask::${escapeData(m)}`)
   const lines = Object.entries(outputs).filter(([, v]) => v !== undefined).map(([k, v]) => {
     // A newline would start a new output; none of these can hold one, but make sure.
     if (/[\r\n]/.test(v!)) throw new Error(`output ${k} holds a line break`)

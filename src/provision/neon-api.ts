@@ -5,7 +5,7 @@
 import type { Api, Operation } from '@neondatabase/api-client'
 import { networkFailure } from '../classify.js'
 import { Deadline, backoff, sleep } from '../duration.js'
-import { badInput, failed, interrupted, isTodoDbError, noResponse, redact, registerSecret } from '../errors.js'
+import { ExitCode, TodoDbError, badInput, failed, interrupted, isTodoDbError, noResponse, redact, registerSecret } from '../errors.js'
 import { shapes, type Shape } from './neon-shapes.js'
 import type { Output } from '../output.js'
 
@@ -76,6 +76,13 @@ const BROKEN = new Set(['failed', 'error', 'cancelled'])
 const ORG_REQUIRED = /org_id is required/i
 
 const retryWait = (attempt: number) => backoff(attempt, 250, 5000)
+
+/**
+ * The API wants to be told the organization: bad input (exit 3), whichever way we learn it (the
+ * 400 itself, or the key's organizations), since the user fixes it with --org or another key.
+ */
+const orgRequired = (message: string, hint: string, data?: Record<string, unknown>) =>
+  new TodoDbError(message, { code: 'ORG_REQUIRED', exitCode: ExitCode.BAD_INPUT, hint, ...(data ? { data } : {}) })
 
 interface AxiosLikeError {
   code?: string
@@ -178,7 +185,9 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
           throw failed(`the Neon API refused the key: ${message}`, { code: 'API_AUTH', hint: 'check NEON_API_KEY or --api-key', data })
         }
         if (status === 400 && ORG_REQUIRED.test(message)) {
-          throw failed(`Neon API, ${what}: ${message}`, { code: 'ORG_REQUIRED', hint: 'pass --org <org id> or set NEON_ORG_ID', data })
+          // Still asked with an organization named: the one named is not what the key can use.
+          const named = api.orgId ? `check the organization named (${api.orgId}): ` : ''
+          throw orgRequired(`Neon API, ${what}: ${message}`, `${named}pass --org <org id> or set NEON_ORG_ID`, data)
         }
         throw failed(`Neon API, ${what}: ${message}`, { code: status === 404 ? 'API_NOT_FOUND' : 'API_REFUSED', data })
       }
@@ -215,7 +224,7 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
 
   const api: NeonApi = { host, orgId: (input.orgId ?? input.env.NEON_ORG_ID)?.trim() || undefined, call, waitFor, inOrg }
 
-  /** The key's only organization; several or none is a question for the user (exit 3 / 1). */
+  /** The key's only organization; several or none is a question for the user (exit 3). */
   async function onlyOrg(): Promise<string> {
     const { organizations } = await call('list your organizations', (c, p) => c.getCurrentUserOrganizations(p), { shape: shapes.organizations })
     if (organizations.length === 1) {
@@ -224,10 +233,10 @@ export async function createNeonApi(input: NeonApiInput): Promise<NeonApi> {
       return org.id
     }
     if (organizations.length === 0) {
-      throw failed('the Neon API wants an organization (org_id), and the API key belongs to none', { code: 'ORG_REQUIRED', hint: 'create an organization in the Neon console, or use an organization API key' })
+      throw orgRequired('the Neon API wants an organization (org_id), and the API key belongs to none', 'create an organization in the Neon console, or use an organization API key')
     }
-    throw badInput(`the API key belongs to ${organizations.length} Neon organizations: ${organizations.map((o) => `${o.id} (${o.name})`).join(', ')}`,
-      'choose one with --org <org id> or NEON_ORG_ID', 'ORG_REQUIRED')
+    throw orgRequired(`the API key belongs to ${organizations.length} Neon organizations: ${organizations.map((o) => `${o.id} (${o.name})`).join(', ')}`,
+      'choose one with --org <org id> or NEON_ORG_ID')
   }
 
   async function inOrg<T>(fn: () => Promise<T>): Promise<T> {

@@ -21,6 +21,18 @@ export interface NeonTarget {
   expiresAt?: Date
   /** Reset the existing branch to its parent's current data (the API's branch restore). */
   resetFromParent?: boolean
+  /**
+   * Asked with the branch a reset would wipe, after the checks that refuse it and before anything
+   * is changed (an expiry included); it throws to stop. Not asked for a branch made by this run.
+   */
+  confirmReset?: (target: BranchToReset) => Promise<void>
+}
+
+/** The existing branch --reset-from-parent would give its parent's data, and that parent. */
+export interface BranchToReset {
+  project: { id: string; name: string }
+  branch: { id: string; name: string }
+  parent: { id: string; name: string }
 }
 
 export interface NeonProvisioned {
@@ -150,11 +162,11 @@ async function lookAgainOnDoubt<T, F>(make: () => Promise<T>, find: () => Promis
 }
 
 /**
- * Gives the branch its parent's current data (the API's branch restore to the parent's head). The
- * default branch has no parent to copy from; a branch with children would need their new home named
+ * The parent whose data a reset gives the branch, or why it cannot. The default branch has no
+ * parent to copy from; a branch with children would need their new home named
  * (preserve_under_name), which a reset should not decide for the user.
  */
-async function resetFromParent(api: NeonApi, projectId: string, branch: Branch, branches: Branch[]): Promise<void> {
+function resetSource(branch: Branch, branches: Branch[]): { id: string; name: string } {
   if (branch.default || branch.primary || !branch.parent_id) {
     throw badInput(`"${branch.name}" is the default branch: it has no parent to reset from`, 'reset a branch made from it, e.g. --branch dev-alice --reset-from-parent', 'DEFAULT_BRANCH')
   }
@@ -163,11 +175,16 @@ async function resetFromParent(api: NeonApi, projectId: string, branch: Branch, 
     throw failed(`branch ${branch.name} has child branches (${children.map((b) => b.name).join(', ')}): todo-db does not reset it`,
       { code: 'BRANCH_HAS_CHILDREN', hint: 'delete the child branches first, or restore it in the Neon console' })
   }
+  const id = branch.parent_id
+  return { id, name: branches.find((b) => b.id === id)?.name ?? id }
+}
+
+/** Gives the branch its parent's current data (the API's branch restore to the parent's head). */
+async function resetFromParent(api: NeonApi, projectId: string, branch: Branch, parent: { id: string }): Promise<void> {
   // A restore is not safe to send twice blindly, but sending it again does the same thing: the
   // branch gets the parent's head either way. So a doubtful outcome is simply tried once more.
-  const parentId = branch.parent_id
   const restore = () => api.call(`reset branch ${branch.name} from its parent`, (c, p) =>
-    c.restoreProjectBranch(projectId, branch.id, { source_branch_id: parentId }, p), { shape: shapes.branchOperations, write: true })
+    c.restoreProjectBranch(projectId, branch.id, { source_branch_id: parent.id }, p), { shape: shapes.branchOperations, write: true })
   let res
   try {
     res = await restore()
@@ -231,6 +248,12 @@ export async function provisionNeon(api: NeonApi, t: NeonTarget): Promise<NeonPr
   } else if (branch.parent_id) {
     parentName = branches.find((b) => b.id === branch!.parent_id)?.name
   }
+  // A reset wipes the branch's own data: checked and agreed to before anything else changes.
+  let resetParent: { id: string; name: string } | undefined
+  if (t.resetFromParent && !branchCreated) {
+    resetParent = resetSource(branch, branches)
+    await t.confirmReset?.({ project: { id: projectId, name: project.name }, branch: { id: branch.id, name: branch.name }, parent: resetParent })
+  }
   const notes: string[] = []
   if (!branchCreated && t.parent && t.parent !== parentName) {
     notes.push(`branch ${branch.name} exists already${parentName ? ` (from ${parentName})` : ''}: --parent ${t.parent} was not used`)
@@ -245,11 +268,8 @@ export async function provisionNeon(api: NeonApi, t: NeonTarget): Promise<NeonPr
     await api.waitFor(projectId, res.operations)
     branch = res.branch
   }
-  let reset = false
-  if (t.resetFromParent && !branchCreated) {
-    await resetFromParent(api, projectId, branch, branches)
-    reset = true
-  }
+  if (resetParent) await resetFromParent(api, projectId, branch, resetParent)
+  const reset = !!resetParent
 
   const { endpoint, created: endpointCreated } = await ensureReadWriteEndpoint(api, projectId, branch.id)
   const pooledUri = await connectionUri(api, projectId, branch.id, t, true)

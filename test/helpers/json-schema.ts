@@ -21,7 +21,7 @@ const COMMANDS = ['health', 'init', 'seed', 'migrate', 'provision']
 /** migrate's next word is a subcommand with its own schema. */
 const GROUPS: Record<string, (word: string) => boolean> = { migrate: (w) => /^[a-z]+$/.test(w) }
 /** provision's flags that take no value: any other flag's next word is its value, never a subcommand. */
-const PROVISION_SWITCHES = new Set(['--json', '-q', '--quiet', '-v', '--verbose', '--no-color', '--local', '--stop', '--destroy', '--reset-from-parent', '--github-output'])
+const PROVISION_SWITCHES = new Set(['--json', '-q', '--quiet', '-v', '--verbose', '--no-color', '--local', '--stop', '--destroy', '--reset-from-parent', '--github-output', '-y', '--yes', '--dry-run'])
 
 /** provision neon list (or the old provision list, flags anywhere) has its own schema; the others share provision's. */
 function provisionList(after: string[]): boolean {
