@@ -18,9 +18,10 @@ const COMMANDS: [string, string[]][] = [
 
 describe('--timeout on migrate and seed', () => {
   for (const [name, args] of COMMANDS) {
-    it(`${name} --timeout 1s gives up on a refused port with exit 2; --verbose logs each retry`, async () => {
+    // 3 s: room for several retries (100, 200, 400 ms...) even when a loaded machine is slow to start the CLI.
+    it(`${name} --timeout 3s gives up on a refused port with exit 2; --verbose logs each retry`, async () => {
       const port = await freePort()
-      const r = await runCli([...args, '--timeout', '1s', '--verbose'], { env: { DATABASE_URL: urlAtPort(port) } })
+      const r = await runCli([...args, '--timeout', '3s', '--verbose'], { env: { DATABASE_URL: urlAtPort(port) } })
       expect(r.code, r.stderr).toBe(2)
       expect(r.stderr).toMatch(/^error: no answer from 127\.0\.0\.1:\d+: refused the connection/m)
       expect(r.stderr.match(/^attempt \d+: .*refused the connection; retrying in \d+ ms$/gm)?.length ?? 0).toBeGreaterThan(1)
