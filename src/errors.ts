@@ -294,7 +294,8 @@ function credentialSpan(token: string): { start: number; end: number } | undefin
 /** Placeholders in our own hints ("postgres://USER:PASSWORD@HOST") are not secrets. */
 const PLACEHOLDER = /^(PASSWORD|\*{4})$/
 
-function maskCredentials(text: string): string {
+/** user:password@host, wherever it stands in the text, with the password masked. */
+export function maskCredentials(text: string): string {
   return text.replace(/\S*@\S*/g, (token) => {
     const cred = credentialSpan(token)
     if (!cred || PLACEHOLDER.test(token.slice(cred.start, cred.end))) return token

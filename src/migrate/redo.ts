@@ -12,7 +12,8 @@ import { driftError, inventory, selectDown } from './plan.js'
 import { downSectionsPresent } from './run.js'
 import { withMigrationLock } from './session.js'
 import type { MigrateSettings } from './settings.js'
-import { loadParser, refuseTransactionControl } from './statements.js'
+import { loadParser } from './parser.js'
+import { refuseTransactionControl } from './statements.js'
 
 export interface RedoResult {
   /** Last applied first, as down reverts them. */
