@@ -210,10 +210,12 @@ nothing there (a comment, formatting), or one you also made in the database your
       .argument('[count]', 'redo the last this many (default: 1)')
       .option('--lock-timeout <duration>', 'give up waiting for a table lock, or for another run\'s migration lock, after this long (default: timeouts.lock, 10s; 0: wait)')
       .option('-y, --yes', 'go ahead without asking: needed without a terminal and with --json')
+      .option('--dry-run', 'list what it would redo and print the Down, then Up, SQL of each; change nothing (no --yes needed)')
       .addHelpText('after', `
 Examples:
   $ todo-db migrate redo              revert and re-apply the last migration (asks first)
   $ todo-db migrate redo 2 --yes      the last two, without asking
+  $ todo-db migrate redo 2 --dry-run  what it would revert and re-apply, and the SQL of each
 
 What the reverted migrations made is dropped, rows included, and made again empty. Down and up
 run in one transaction under the migration lock: a failure or Ctrl-C leaves the database as it

@@ -287,14 +287,19 @@ function credentialSpan(token: string): { start: number; end: number } | undefin
   const head = token.slice(0, end)
   // Only before the first ":" can a scheme be: "u:pa//ss@h" has none, its password holds "//".
   const scheme = /^[^:/]*?[a-z][a-z0-9+.-]*(?::\/\/?|\/\/)/i.exec(head)
-  const colon = head.indexOf(':', scheme ? scheme[0].length : 0)
+  const from = scheme ? scheme[0].length : 0
+  const colon = head.indexOf(':', from)
+  // A user name in a URL holds no "[" or "]" (RFC 3986 gen-delims); a POSIX class in a regular
+  // expression does: CHECK (email ~ '^[^@[:space:]]+@...') is not a credential.
+  if (/[[\]]/.test(head.slice(from, colon))) return undefined
   return colon >= 0 && colon + 1 < end ? { start: colon + 1, end } : undefined
 }
 
 /** Placeholders in our own hints ("postgres://USER:PASSWORD@HOST") are not secrets. */
 const PLACEHOLDER = /^(PASSWORD|\*{4})$/
 
-function maskCredentials(text: string): string {
+/** user:password@host, wherever it stands in the text, with the password masked. */
+export function maskCredentials(text: string): string {
   return text.replace(/\S*@\S*/g, (token) => {
     const cred = credentialSpan(token)
     if (!cred || PLACEHOLDER.test(token.slice(cred.start, cred.end))) return token

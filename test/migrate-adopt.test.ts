@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { secrets } from './helpers/cli.js'
 import { psql } from './helpers/db.js'
 import { SCHEMA_NAMES, freshDb, journal, leftovers, migrate, migrationsDir, sleeping, sqlFile, startMigrate } from './helpers/migrate.js'
 import { waitFor } from './helpers/wait.js'
@@ -263,6 +264,81 @@ describe('migrate redo', () => {
     expect(ids(db)).toBe('1,99')
     expect(journal(db).map((j) => j.name)).toEqual([...SCHEMA_NAMES, TAGS])
     expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+})
+
+describe('migrate redo --dry-run', () => {
+  const TAGS = '1764000000010_tags'
+  const S = `-k${process.pid}r`
+  // A password in each direction: the dry run masks both.
+  const tags = sqlFile(
+    `create table tags (id int primary key);\ninsert into tags select id from tag_seed;\ncomment on table tags is 'host=h password=Up${S}';`,
+    `select 'host=h password=Down${S}';\ndrop table tags;`)
+  /** Everything redo would change: the journal rows as they are (run_on too), the table itself (its oid) and its rows. */
+  const state = (db: string) => ({
+    journal: psql('select id, name, run_on, checksum from pgmigrations order by id', db),
+    table: psql("select 'tags'::regclass::oid", db),
+    rows: psql('select string_agg(id::text, \',\' order by id) from tags', db),
+  })
+
+  it('lists what redo would ask about and prints the down, then up, SQL of each; needs no --yes and changes nothing', async () => {
+    secrets.add(`Up${S}`).add(`Down${S}`)
+    const dir = migrationsDir({ [`${TAGS}.sql`]: tags })
+    const db = freshDb('redo')
+    psql('create table tag_seed (id int); insert into tag_seed values (1), (2)', db)
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    psql('insert into tags values (99)', db)
+    const before = state(db)
+    const last = SCHEMA_NAMES[SCHEMA_NAMES.length - 1]
+
+    // No terminal and no --yes: the real redo refuses (see above); the dry run does not ask.
+    const human = await migrate(db, ['redo', '2', '--dry-run'], { dir })
+    expect(human.code, human.stderr).toBe(0)
+    const out = human.stdout
+    expect(out).toContain(`-- dry run: migrate redo reverts (dropping what they made, data included) and re-applies, in one transaction:\n--   ${TAGS}\n--   ${last}\n`)
+    const at = (s: string) => {
+      expect(out).toContain(s)
+      return out.indexOf(s)
+    }
+    // Down, last applied first, then up in file order.
+    const order = [at(`-- down ${TAGS}\n`), at(`-- down ${last}\n`), at(`-- up ${last}\n`), at(`-- up ${TAGS}\n`)]
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
+    expect(out.slice(order[0], order[1])).toContain("select 'host=h password=****';\ndrop table tags;")
+    expect(out.slice(order[3])).toContain("create table tags (id int primary key);\ninsert into tags select id from tag_seed;\ncomment on table tags is 'host=h password=****';")
+    expect(out).not.toContain(S)
+
+    const json = await migrate(db, ['redo', '2', '--dry-run', '--json'], { dir })
+    expect(json.code, json.stderr).toBe(0)
+    expect(json.stdout).not.toContain(S)
+    const doc = JSON.parse(json.stdout)
+    expect(doc).toMatchObject({ ok: true, dryRun: true, destroys: [TAGS, last] })
+    expect(doc.down.map((m: { name: string }) => m.name)).toEqual([TAGS, last])
+    expect(doc.up.map((m: { name: string }) => m.name)).toEqual([last, TAGS])
+    expect(doc.down[0].sql).toMatch(/drop table tags;/)
+    expect(doc.up[1].sql).toMatch(/create table tags/)
+    expect(doc.up[1].sql).toContain("password=****'")
+
+    // Nothing changed: the same journal rows, the same table (not dropped and made again), its rows.
+    expect(state(db)).toEqual(before)
+    expect(before.rows).toBe('1,2,99')
+    expect(leftovers(db)).toEqual({ advisoryLocks: 0, openTransactions: 0 })
+  })
+
+  it('with nothing applied says so; what would refuse redo refuses the dry run alike', async () => {
+    const db = freshDb('redo')
+    const none = await migrate(db, ['redo', '--dry-run', '--json'])
+    expect(none.code, none.stderr).toBe(0)
+    expect(JSON.parse(none.stdout)).toEqual({ ok: true, dryRun: true, destroys: [], down: [], up: [] })
+    expect((await migrate(db, ['redo', '--dry-run'])).stdout).toMatch(/nothing to redo/)
+
+    const INDEX = '1764000000010_index'
+    const dir = migrationsDir({ [`${INDEX}.sql`]: `-- todo-db:no-transaction\n${sqlFile('create index concurrently todos_title_idx on todos (title);', 'drop index concurrently todos_title_idx;')}` })
+    expect((await migrate(db, ['up'], { dir })).code).toBe(0)
+    const refused = await migrate(db, ['redo', '--dry-run', '--json'], { dir })
+    expect(refused.code).toBe(3)
+    expect(JSON.parse(refused.stdout).error.message).toMatch(/runs outside a transaction .* and redo runs in one/)
+    appendFileSync(join(dir, `${INDEX}.sql`), '\n-- edited\n')
+    expect((await migrate(db, ['redo', '--dry-run'], { dir })).code).toBe(4)
   })
 })
 

@@ -5,7 +5,7 @@ import { checksumOf, decodeMigration, lineAndColumn, sectionSql, type MigrationF
 import { positionInFile } from '../src/migrate/failure.js'
 import { journalStatements } from '../src/migrate/journal.js'
 import { inventory, parseCount, selectDown, selectUp } from '../src/migrate/plan.js'
-import { describeDifference, firstDifference } from '../src/migrate/drift.js'
+import { SECRET_LINE, describeDifference, firstDifference } from '../src/migrate/drift.js'
 
 const file = (name: string, content = `-- Up Migration\nselect '${name}';\n-- Down Migration\nselect 1;\n`): MigrationFile =>
   ({ name, path: `/m/${name}.sql`, content, checksum: checksumOf(content) })
@@ -149,9 +149,64 @@ describe('the first difference of an edited migration', () => {
     expect(said).toContain('z;"')
     expect(said.length).toBeLessThan(200)
   })
-  it('never shows a password literal, and says when the change is inside one', () => {
+  it('never shows a secret, also when its statement spans lines, and says when the changed line holds one', async () => {
+    const { loadParser } = await import('../src/migrate/parser.js')
+    await loadParser()
     const d = firstDifference("alter role app password 'hunter2';", "alter role app password 'hunter3';")!
     expect(JSON.stringify(d)).not.toMatch(/hunter/)
-    expect(describeDifference(d)).toBe('line 1 differs only inside a masked secret')
+    expect(describeDifference(d)).toBe('line 1 changed; it holds a secret, so it is not shown')
+    const split = firstDifference("alter role app\n  password\n  'hunter2';\nselect 1;", "alter role app\n  password\n  'hunter3';\nselect 1;")!
+    expect(split).toEqual({ line: 3, applied: SECRET_LINE, now: SECRET_LINE })
+    // a line without a secret is shown as it is
+    expect(firstDifference("alter role app password 'p';\nselect 1;", "alter role app password 'p';\nselect 2;")).toEqual({ line: 2, applied: 'select 1;', now: 'select 2;' })
+  })
+})
+
+describe('secrets in SQL as it is shown (mask.ts)', async () => {
+  const { maskSql, shortStatement } = await import('../src/migrate/mask.js')
+  const { loadParser } = await import('../src/migrate/parser.js')
+  await loadParser()
+
+  it.each([
+    // after PASSWORD, in any case and quoting
+    ["CREATE ROLE app LOGIN PASSWORD 'hunter2';", "CREATE ROLE app LOGIN PASSWORD '****';"],
+    ["alter role x with encrypted password E'it\\'s\\x41' valid until 'infinity'", "alter role x with encrypted password '****' valid until 'infinity'"],
+    ["ALTER USER x PaSsWoRd 'it''s'", "ALTER USER x PaSsWoRd '****'"],
+    ['alter user x password $q1$a $$ b$q1$', "alter user x password '****'"],
+    ["alter role x password U&'d!0061t' UESCAPE '!'", "alter role x password '****' UESCAPE '!'"],
+    ["alter role x password 'a'\n  -- it's\n  'b'", "alter role x password '****'"],
+    ["alter role x password /* it's */ 'p' -- it's", "alter role x password /* it's */ '****' -- it's"],
+    // an option named so, plain or quoted; a boolean that only names it stays
+    ["CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'u', password 'p', password_required 'false')",
+      "CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'u', password '****', password_required 'false')"],
+    [`create user mapping for u server s options ("password" 'p', U&"p\\0061ssword" 'p')`, `create user mapping for u server s options ("password" '****', U&"p\\0061ssword" '****')`],
+    ["select f(api_key => 'k'), set_config('app.token', 'x', false), secret::text from t", "select f(api_key => '****'), set_config('app.token', 'x', false), secret::text from t"],
+    // inside other literals: a conninfo (quoted value, escapes), a URL, JSON, SQL run by EXECUTE
+    ["select dblink_connect('host=h password=p dbname=d')", "select dblink_connect('host=h password=**** dbname=d')"],
+    ["select dblink_connect('host=h password=''it\\''s'' dbname=d')", "select dblink_connect('host=h password=''****'' dbname=d')"],
+    ["select dblink_connect(E'host=h pass\\167ord=p x=y')", "select dblink_connect(E'host=h password=**** x=y')"],
+    ["select 'postgresql://u:p@h/db?sslmode=require'", "select 'postgresql://u:****@h/db?sslmode=require'"],
+    ["select 'postgres://h/db?user=u&password=p'", "select 'postgres://h/db?user=u&password=****'"],
+    ["select 'Server=h;UID=u;PWD=p'", "select 'Server=h;UID=u;PWD=****'"],
+    ["copy t from program 'PGPASSWORD=p psql -c x'; set password_encryption = 'scram-sha-256'", "copy t from program 'PGPASSWORD=**** psql -c x'; set password_encryption = 'scram-sha-256'"],
+    ["select 'host=h password=' -- split\n  'p'", "select 'host=h password=****'"],
+    [`insert into t values ('{"api_key": "k", "n": 1}')`, `insert into t values ('{"api_key": "****", "n": 1}')`],
+    ["do $$ begin execute 'alter role x password ''p'''; end $$", "do $$ begin execute 'alter role x password ''****'''; end $$"],
+    // offsets are bytes for the scanner: text before the secret that is not ASCII
+    ["select 'ünï😀'; alter role x password 'p'", "select 'ünï😀'; alter role x password '****'"],
+    // nothing to mask: shown as written
+    ["comment on column users.password_hash is 'bcrypt hash of the user''s password'", "comment on column users.password_hash is 'bcrypt hash of the user''s password'"],
+  ])('%s', (sql, shown) => {
+    expect(maskSql(sql)).toBe(shown)
+  })
+
+  it('text the scanner cannot read is not shown past the first word naming a secret', () => {
+    expect(maskSql("alter role x password 'unterminated")).toBe("alter role x password **** (the rest is not shown: it is not SQL todo-db can read)")
+    expect(maskSql("alter role x\0 password 'p'")).not.toMatch(/'p'/)
+    expect(maskSql("select 'unterminated")).toBe("select 'unterminated")
+  })
+
+  it('shortStatement masks before it cuts', () => {
+    expect(shortStatement(`alter role x password '${'p'.repeat(100)}'`)).toBe("alter role x password '****'")
   })
 })

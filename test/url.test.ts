@@ -102,4 +102,9 @@ describe('redact', () => {
     expect(redact('password=abc123 host=x')).toBe('password=**** host=x')
     expect(redact('Authorization: Bearer napi_abcdef123')).toBe('Authorization: Bearer ****')
   })
+  it('leaves a regular expression with a POSIX class alone, and still masks user:password@host beside it', () => {
+    const check = "check (email ~ '^[^@[:space:]]+@[^@[:space:]]+$')"
+    expect(redact(check)).toBe(check)
+    expect(redact("'u:s3cret@h' and postgres://u:pa[ss@h/db")).toBe("'u:****@h' and postgres://u:****@h/db")
+  })
 })

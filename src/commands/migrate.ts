@@ -6,8 +6,8 @@ import { acceptMigration } from '../migrate/accept.js'
 import { describeDifference } from '../migrate/drift.js'
 import { baseline as baselineMigrations } from '../migrate/baseline.js'
 import { createMigration } from '../migrate/create.js'
-import { redoMigrations } from '../migrate/redo.js'
-import { formatDryRun, formatRun, formatStatus } from '../migrate/format.js'
+import { redoDryRun, redoMigrations } from '../migrate/redo.js'
+import { formatDryRun, formatRedoDryRun, formatRun, formatStatus, redoDoing } from '../migrate/format.js'
 import { driftError, parseCount, parseSelection } from '../migrate/plan.js'
 import { dryRun, runMigrations, type Direction } from '../migrate/run.js'
 import type { MigrateInput } from '../migrate/input.js'
@@ -134,13 +134,20 @@ export async function accept(ctx: Context, opts: ConnectingFlags, args: string[]
 
 /**
  * redo reverts before it re-applies: the rows in what it reverts are gone. Unlike `down` of one,
- * it always asks (or needs --yes): its name does not say that it drops anything.
+ * it always asks (or needs --yes): its name does not say that it drops anything. --dry-run shows
+ * what it would ask about and run, and so asks nothing.
  */
-export async function redo(ctx: Context, opts: ConnectingFlags & { yes?: boolean }, args: string[]): Promise<number> {
+export async function redo(ctx: Context, opts: ConnectingFlags & { yes?: boolean; dryRun?: boolean }, args: string[]): Promise<number> {
   ctx.useTimeoutFlag(opts.timeout)
   const count = parseCount(args[0]) ?? 1
-  const r = await redoMigrations(inputOf(ctx), migrateSettings(settingsOf(ctx, opts)), count, (names) =>
-    confirmDestruction(ctx, { doing: `migrate redo reverts (dropping what ${names.length === 1 ? 'it' : 'they'} made, data included) and re-applies`, items: names, yes: opts.yes }))
+  const settings = migrateSettings(settingsOf(ctx, opts))
+  if (opts.dryRun) {
+    const d = await redoDryRun(inputOf(ctx), settings, count)
+    ctx.out.result({ ok: true, ...d }, () => formatRedoDryRun(d))
+    return ExitCode.OK
+  }
+  const r = await redoMigrations(inputOf(ctx), settings, count, (names) =>
+    confirmDestruction(ctx, { doing: redoDoing(names.length), items: names, yes: opts.yes }))
   ctx.out.result({ ok: true, ...r }, () => r.reverted.length
     ? [...r.reverted.map((m) => `reverted ${m.name} (${m.ms} ms)`), ...r.applied.map((m) => `applied ${m.name} (${m.ms} ms)`)].join('\n')
     : 'nothing to redo: no migration is applied')

@@ -3,9 +3,22 @@
 // change itself and the user can judge it before accepting it or moving it into a new migration.
 import { readAppliedTexts, type Queryable } from './journal.js'
 import type { Drift, FirstDifference, Inventory } from './plan.js'
-import { maskStatement } from './statements.js'
+import { maskSql } from './mask.js'
+import { loadParser } from './parser.js'
 
 const lines = (text: string) => text.replace(/\r\n/g, '\n').split('\n')
+
+/** What a line that holds (part of) a secret shows instead. */
+export const SECRET_LINE = '(this line holds a secret: not shown)'
+
+/**
+ * The line as it may be shown. A secret is found in its statement, not in one line of it (PASSWORD
+ * on one line, its literal on the next): a line that the masking of the whole text changed is not
+ * shown at all.
+ */
+function shownLine(line: string, text: string): string {
+  return lines(maskSql(text)).includes(line) ? maskSql(line) : SECRET_LINE
+}
 
 /** The first line (1-based) where the texts differ; null for a side that has no such line. Undefined when equal. */
 export function firstDifference(applied: string, now: string): FirstDifference | undefined {
@@ -14,7 +27,7 @@ export function firstDifference(applied: string, now: string): FirstDifference |
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     if (a[i] !== b[i]) {
       // Secrets stay out of messages and JSON, here as in every printed statement.
-      return { line: i + 1, applied: i < a.length ? maskStatement(a[i]) : null, now: i < b.length ? maskStatement(b[i]) : null }
+      return { line: i + 1, applied: i < a.length ? shownLine(a[i], applied) : null, now: i < b.length ? shownLine(b[i], now) : null }
     }
   }
   return undefined
@@ -40,7 +53,7 @@ function shown(line: string | null, from: number): string {
 export function describeDifference(d: FirstDifference): string {
   const a = d.applied === null ? null : escape(d.applied)
   const b = d.now === null ? null : escape(d.now)
-  if (a !== null && a === b) return `line ${d.line} differs only inside a masked secret`
+  if (a !== null && a === b) return `line ${d.line} changed; it holds a secret, so it is not shown`
   let from = 0
   if (a !== null && b !== null) while (from < a.length && a[from] === b[from]) from++
   return `line ${d.line} was ${shown(d.applied, from)}, now ${shown(d.now, from)}`
@@ -56,6 +69,8 @@ export async function explainEdits(sql: Queryable, table: string, inv: Inventory
   const byName = new Map(inv.migrations.map((m) => [m.name, m]))
   const kept = edited.filter((d) => byName.get(d.name)?.applied?.hasText).map((d) => d.name)
   const texts = await readAppliedTexts(sql, table, kept)
+  // The masking reads SQL with PostgreSQL's own scanner; without it, it shows less, never more.
+  await loadParser().catch(() => {})
   for (const d of edited) explain(d, texts.get(d.name) ?? null, byName.get(d.name)?.file?.content)
 }
 

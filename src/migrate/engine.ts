@@ -16,7 +16,9 @@ import { Deadline } from '../duration.js'
 import { JOURNAL_SCHEMA, journalStatements, readJournal } from './journal.js'
 import { migrationFailure } from './failure.js'
 import { createRunnerClient, type Piece, type RunnerClient } from './runner-client.js'
-import { maskStatement, sectionOf, type Section } from './statements.js'
+import { maskSql } from './mask.js'
+import { loadParser } from './parser.js'
+import { sectionOf, type Section } from './statements.js'
 import { GUARD, pipelinePieces, type PipelinePlan } from './pipeline.js'
 import { MIGRATE_APPLICATION_NAME } from './session.js'
 
@@ -226,11 +228,17 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
   const byName = new Map(run.files.map((f) => [f.name, f]))
   const sections = new Map(await Promise.all(run.plan.map(async (f) => [f.name, await sectionOf(f, run.direction)] as const)))
 
+  // --verbose prints what is sent, masked (mask.ts), which needs the scanner; a run of
+  // JavaScript migrations only would not have loaded it.
+  if (run.out.verbose) await loadParser()
+
   const ran: Ran[] = []
   let current: { name: string; started: number } | undefined
   const client = createRunnerClient(run.conn, {
     expand: expander(run, sections, () => (current ? byName.get(current.name) : undefined)),
-    log: (line) => run.out.debug(maskStatement(line)),
+    // Only for --verbose: masking scans each statement. The server's message is not SQL: only
+    // the statement is read as SQL to be masked.
+    log: run.out.verbose ? (sql, note) => run.out.debug(note ? `${maskSql(sql)}\n${note}` : maskSql(sql)) : undefined,
   })
   const finishCurrent = () => {
     if (current) ran.push({ name: current.name, ms: Date.now() - current.started })
@@ -245,20 +253,24 @@ export async function runEngine(run: EngineRun): Promise<Ran[]> {
     },
     finish: finishCurrent,
   }
+  // node-pg-migrate's messages may quote the SQL it ran ("Error executing: ..."): masked too.
+  const text = (msg: unknown) => maskSql(String(msg))
+  const debug = (msg: unknown) => {
+    if (run.out.verbose) run.out.debug(text(msg))
+  }
   const info = (msg: unknown) => {
     const m = MARKER.exec(String(msg))
-    if (!m) return run.out.debug(String(msg))
-    progress.start(m[1])
+    if (m) progress.start(m[1])
+    else debug(msg)
   }
-  const text = (msg: unknown) => String(msg)
   // node-pg-migrate warns that a no-transaction file is "not wrapped in a transaction": the user
   // asked for that, so say it plainly and once.
-  const warn = (msg: unknown) => /not wrapped in a transaction/.test(text(msg))
+  const warn = (msg: unknown) => /not wrapped in a transaction/.test(String(msg))
     ? run.out.info(`${current?.name ?? 'the migration'} runs outside a transaction (todo-db:no-transaction)`)
     : run.out.warn(text(msg))
   // node-pg-migrate's debug message is the SQL it is about to send, ending in COMMIT whatever
   // happens: the client logs each statement as it ran or failed instead, and we log the ROLLBACK.
-  const logger = { debug: () => {}, info, warn, error: (m: unknown) => run.out.debug(text(m)) }
+  const logger = { debug: () => {}, info, warn, error: debug }
 
   const onAbort = () => client.abort(run.signal.reason)
   run.signal.addEventListener('abort', onAbort, { once: true })

@@ -8,7 +8,7 @@ import type { DbTarget } from '../db/url.js'
 import { lineAndColumn, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { JOURNAL_SCHEMA } from './journal.js'
 import type { Piece } from './runner-client.js'
-import { maskStatement, shortStatement } from './statements.js'
+import { maskSql, shortStatement } from './mask.js'
 
 /** The string index after `n` characters (code points: PostgreSQL's unit for positions) of text. */
 function indexAfterCharacters(text: string, n: number): number {
@@ -97,7 +97,7 @@ export function migrationFailure(e: unknown, f: FailureContext): TodoDbError {
     sqlState: base.sqlState,
     cause: e,
     data: {
-      migration: f.name, file: where, ...at, ...(statement ? { statement: maskStatement(statement.text) } : {}),
+      migration: f.name, file: where, ...at, ...(statement ? { statement: maskSql(statement.text) } : {}),
       ...(detail ? { detail } : {}), ...(f.failed?.journal ? { journal: true } : {}),
     },
   })

@@ -1,6 +1,7 @@
 // Human text for migrate's results (--json prints the result objects as they are).
 import { stripVTControlCharacters } from 'node:util'
 import type { ChalkInstance } from 'chalk'
+import type { RedoDryRun } from './redo.js'
 import type { DryRunResult, RunResult } from './run.js'
 import type { StatusReport } from './status.js'
 
@@ -19,6 +20,18 @@ export function formatDryRun(r: DryRunResult): string {
   return r.migrations
     .map((m) => `-- dry run: migrate ${r.direction} ${m.name} (${m.transaction ? 'one transaction' : 'outside a transaction'})\n${m.sql ?? `-- (not a SQL file: its ${r.direction} code is not shown)`}`.trimEnd())
     .join('\n\n')
+}
+
+/** What redo does to the migrations it names: its question (confirm.ts) and its dry run say it alike. */
+export const redoDoing = (n: number) => `migrate redo reverts (dropping what ${n === 1 ? 'it' : 'they'} made, data included) and re-applies`
+
+/** The list redo would ask about, then each Down section in the order it would run, then each Up. */
+export function formatRedoDryRun(r: RedoDryRun): string {
+  if (r.destroys.length === 0) return '-- dry run: nothing to redo: no migration is applied'
+  const head = [`-- dry run: ${redoDoing(r.destroys.length)}, in one transaction:`, ...r.destroys.map((n) => `--   ${n}`)].join('\n')
+  const section = (direction: 'up' | 'down') => (m: { name: string; sql: string | null }) =>
+    `-- ${direction} ${m.name}\n${m.sql ?? `-- (not a SQL file: its ${direction} code is not shown)`}`.trimEnd()
+  return [head, ...r.down.map(section('down')), ...r.up.map(section('up'))].join('\n\n')
 }
 
 export function formatStatus(r: StatusReport, c: ChalkInstance): string {

@@ -2,7 +2,7 @@
 // statements with PostgreSQL's own parser, and whether the catalog has it. Used by baseline:
 // names only (a table exists, with that column), never definitions.
 import type { Queryable } from './journal.js'
-import { loadParser } from './statements.js'
+import { loadParser } from './parser.js'
 
 export type ObjectKind = 'table' | 'index' | 'view' | 'sequence' | 'function' | 'trigger' | 'type' | 'constraint' | 'column' | 'extension'
 

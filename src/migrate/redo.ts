@@ -9,11 +9,13 @@ import { runEngine, type Ran } from './engine.js'
 import { loadMigrationFiles, runsOutsideTransaction, type MigrationFile } from './files.js'
 import { ensureJournal, readJournal } from './journal.js'
 import { explainEdits } from './drift.js'
-import { driftError, inventory, selectDown } from './plan.js'
-import { backfillChecksums, downSectionsPresent } from './run.js'
+import { driftError, inventory, selectDown, type Inventory } from './plan.js'
+import { readInventory } from './read.js'
+import { backfillChecksums, downSectionsPresent, shownSections } from './run.js'
 import { withMigrationLock } from './session.js'
 import type { MigrateSettings } from './settings.js'
-import { loadParser, refuseTransactionControl } from './statements.js'
+import { loadParser } from './parser.js'
+import { refuseTransactionControl } from './statements.js'
 
 export interface RedoResult {
   /** Last applied first, as down reverts them. */
@@ -50,21 +52,50 @@ function refuseOutsideTransaction(plan: MigrationFile[]): void {
     'revert and apply it in two steps: todo-db migrate down, then todo-db migrate up', 'USAGE')
 }
 
+/**
+ * The migrations redo reverts, last applied first, once it is sure it can redo them: the same
+ * refusals for a real run and a dry run, so that a dry run says what the run would do.
+ */
+async function redoPlan(inv: Inventory, count: number, cwd: string): Promise<MigrationFile[]> {
+  if (inv.drift.length) throw driftError(inv.drift)
+  // Drift is refused above, so every applied migration has its file.
+  const down = selectDown(inv, { count }).map((m) => m.file!)
+  if (down.length === 0) return down
+  await downSectionsPresent(down)
+  refuseOutsideTransaction(down)
+  await refuseTransactionControl(down, 'down', cwd)
+  await refuseTransactionControl([...down].reverse(), 'up', cwd)
+  return down
+}
+
+export interface RedoDryRun {
+  dryRun: true
+  /** What it would revert and re-apply, last applied first: the list it asks about. */
+  destroys: string[]
+  /** The Down SQL of each, in the order it would run, then the Up SQL, in file order; masked. */
+  down: { name: string; sql: string | null }[]
+  up: { name: string; sql: string | null }[]
+}
+
+/** Changes nothing and asks nothing: reads what is applied (a pooled URL is fine) and the files. */
+export async function redoDryRun(ctx: MigrateInput, settings: MigrateSettings, count: number): Promise<RedoDryRun> {
+  const files = await loadMigrationFiles(settings.dir)
+  loadParser().catch(() => {})
+  const down = await redoPlan(await readInventory(ctx, files, settings.table), count, ctx.cwd)
+  const shown = async (plan: MigrationFile[], direction: 'up' | 'down') =>
+    (await shownSections(plan, direction)).map(({ name, sql }) => ({ name, sql }))
+  return { dryRun: true, destroys: down.map((f) => f.name), down: await shown(down, 'down'), up: await shown([...down].reverse(), 'up') }
+}
+
 export async function redoMigrations(ctx: MigrateInput, settings: MigrateSettings, count: number, confirm: (names: string[]) => Promise<void>): Promise<RedoResult> {
   const files = await loadMigrationFiles(settings.dir)
   loadParser().catch(() => {})
   return withMigrationLock(ctx, settings, async ({ conn, target }) => {
     const inv = inventory(files, await readJournal(conn, settings.table))
     await explainEdits(conn, settings.table, inv)
-    if (inv.drift.length) throw driftError(inv.drift)
-    // Drift is refused above, so every applied migration has its file.
-    const down = selectDown(inv, { count }).map((m) => m.file!)
+    const down = await redoPlan(inv, count, ctx.cwd)
     if (down.length === 0) return { reverted: [], applied: [] }
     const up = [...down].reverse()
-    await downSectionsPresent(down)
-    refuseOutsideTransaction(down)
-    await refuseTransactionControl(down, 'down', ctx.cwd)
-    await refuseTransactionControl(up, 'up', ctx.cwd)
     await confirm(down.map((f) => f.name))
     // The journal row written by up carries the columns a journal of an older todo-db lacks.
     await ensureJournal(conn, settings.table)

@@ -12,7 +12,9 @@ import { tryMigrationLock } from './lock.js'
 import { closeMigrateSession, connectMigrateSession, waitForMigrationLock } from './session.js'
 import { driftError, inventory, selectDown, selectUp, type Inventory, type Selection } from './plan.js'
 import { readInventory } from './read.js'
-import { loadParser, refuseTransactionControl } from './statements.js'
+import { maskSql } from './mask.js'
+import { loadParser } from './parser.js'
+import { refuseTransactionControl } from './statements.js'
 import type { MigrateSettings } from './settings.js'
 import type { MigrateInput } from './input.js'
 
@@ -48,15 +50,25 @@ function choose(inv: Inventory, direction: Direction, selection: Selection): Mig
   return selectDown(inv, selection).map((m) => m.file!)
 }
 
-/** Prints nothing, changes nothing: reads what is applied (a pooled URL is fine) and the files. */
+/**
+ * Prints nothing, changes nothing: reads what is applied (a pooled URL is fine) and the files.
+ * The SQL is as it would be sent, secrets masked (mask.ts): it is there to be printed.
+ */
 export async function dryRun(ctx: MigrateInput, req: RunRequest): Promise<DryRunResult> {
   const files = await loadMigrationFiles(req.settings.dir)
+  loadParser().catch(() => {})
   const plan = choose(await readInventory(ctx, files, req.settings.table), req.direction, req.selection)
   await refuseTransactionControl(plan, req.direction, ctx.cwd)
-  const migrations = await Promise.all(plan.map(async (f) => ({
-    name: f.name, sql: (await sectionSql(f, req.direction)) ?? null, transaction: !runsOutsideTransaction(f),
-  })))
-  return { direction: req.direction, dryRun: true, migrations }
+  return { direction: req.direction, dryRun: true, migrations: await shownSections(plan, req.direction) }
+}
+
+/** Each file's section for one direction, as a dry run shows it: masked; null for a file that is not SQL. */
+export async function shownSections(plan: MigrationFile[], direction: Direction): Promise<DryRunResult['migrations']> {
+  await loadParser()
+  return Promise.all(plan.map(async (f) => {
+    const sql = await sectionSql(f, direction)
+    return { name: f.name, sql: sql === undefined ? null : maskSql(sql), transaction: !runsOutsideTransaction(f) }
+  }))
 }
 
 export async function downSectionsPresent(plan: MigrationFile[]): Promise<void> {

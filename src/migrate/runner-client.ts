@@ -48,8 +48,8 @@ export interface RunnerClient {
 export interface RunnerClientOptions {
   /** The pieces to send for one of node-pg-migrate's queries (default: the query as it is). */
   expand?: (text: string, values: unknown[]) => Piece[]
-  /** Each piece as it ran or failed, for --verbose. */
-  log?: (line: string) => void
+  /** Each piece's SQL as it ran or failed (with a note saying how it failed), for --verbose. */
+  log?: (sql: string, note?: string) => void
 }
 
 /**
@@ -88,8 +88,7 @@ export function createRunnerClient(conn: postgres.ReservedSql, opts: RunnerClien
   const fail = (p: Piece, e: unknown, notRun: number) => {
     failed = p
     lost ||= isConnectionLost(e)
-    log(`${shown(p)}\n-- failed: ${(e as Error).message}`)
-    if (notRun > 0) log(`-- not run: the ${notRun} statement(s) after it`)
+    log(shown(p), `-- failed: ${(e as Error).message}${notRun > 0 ? `\n-- not run: the ${notRun} statement(s) after it` : ''}`)
   }
   let aborted = false
   let abortReason: unknown

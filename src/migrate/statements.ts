@@ -1,10 +1,10 @@
-// The statements of a migration's SQL, as PostgreSQL's own parser cuts them (libpg-query: the
-// server's grammar compiled to WebAssembly), so that strings, comments, dollar quotes and
-// function bodies never fool us. Loaded only by migrate, and only once.
+// The statements of a migration's SQL, as PostgreSQL's own parser cuts them (parser.ts), so
+// that strings, comments, dollar quotes and function bodies never fool us.
 import { relative } from 'node:path'
-import { setFlagsFromString } from 'node:v8'
-import { MASK, badInput } from '../errors.js'
+import { badInput } from '../errors.js'
 import { lineAndColumn, runsOutsideTransaction, sectionSql, type MigrationFile } from './files.js'
+import { shortStatement } from './mask.js'
+import { loadParser, type PgQuery } from './parser.js'
 
 export interface Statement {
   /** UTF-16 offsets into the section's text (JavaScript string indices), end exclusive. */
@@ -21,28 +21,6 @@ export interface Section {
   sql: string
   /** undefined: the parser refused the text (see parseStatements). */
   statements?: Statement[]
-}
-
-type PgQuery = typeof import('libpg-query')
-let parser: Promise<PgQuery> | undefined
-
-/**
- * Starts loading the parser; call it early so it overlaps connecting. V8 compiles WebAssembly
- * functions when first called, and the parser's first parse took some 30 ms, about what loading
- * takes: a first small parse here compiles the grammar while we wait for the server.
- */
-export function loadParser(): Promise<PgQuery> {
-  // V8 compiles WebAssembly for a quick start (Liftoff), then again, optimised (TurboFan), in the
-  // background, and a process waits for that at exit: for the parser's 1.7 MB, most of a second
-  // after the work was done. Liftoff's code parses a migration in about a millisecond. This
-  // process runs no other WebAssembly that could miss the optimising tier.
-  if (!parser) setFlagsFromString('--liftoff-only')
-  parser ??= import('libpg-query').then(async (m) => {
-    await m.loadModule()
-    m.parseSync("create table t (id int primary key, s text default 'x'); create function f() returns trigger language plpgsql as $$ begin return new; end $$; begin; commit")
-    return m
-  })
-  return parser
 }
 
 /**
@@ -94,21 +72,6 @@ export function sectionOf(file: MigrationFile, direction: 'up' | 'down'): Promis
     byDirection.set(direction, section)
   }
   return section
-}
-
-// CREATE/ALTER ROLE ... PASSWORD '...', a user mapping's OPTIONS (password '...'): a literal
-// after the word password, quoted or dollar-quoted.
-const PASSWORD_LITERAL = /\b(password\s+)(?:E?'(?:[^']|'')*'|(\$[A-Za-z_]*\$)[\s\S]*?\2)/gi
-
-/** A statement as we may show it: a password literal in it masked (the output masks only known secrets). */
-export function maskStatement(text: string): string {
-  return text.replace(PASSWORD_LITERAL, (_m, head: string) => `${head}'${MASK}'`)
-}
-
-/** A statement for a one-line message: its first line, at most 80 characters, passwords masked. */
-export function shortStatement(text: string): string {
-  const line = maskStatement(text).trim().split('\n')[0].trim()
-  return line.length > 80 ? `${line.slice(0, 77)}...` : line
 }
 
 /**
