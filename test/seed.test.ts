@@ -353,6 +353,15 @@ describe('todo-db seed', () => {
     expect((await seed(a, [...small, '--today', '2024-03-01'])).code).toBe(0)
     expect(digest(a).todos).not.toEqual(digest(b).todos)
     expect(count(a, 'select count(*) from todos')).toBe(300)
+    // the users and categories it moved carry the trigger's stamp in updated_at: not a change to undo again
+    const moved = digest(a)
+    const again = JSON.parse((await seed(a, [...small, '--today', '2024-03-01', '--json'])).stdout)
+    expect(again.changes).toEqual({
+      users: { inserted: 0, updated: 0, deleted: 0, unchanged: 6 },
+      categories: { inserted: 0, updated: 0, deleted: 0, unchanged: 24 },
+      todos: { inserted: 0, updated: 0, deleted: 0, unchanged: 300 },
+    })
+    expect(digest(a)).toEqual(moved)
   })
 
   it('refuses a database that is not migrated, says to run migrate up, and creates nothing', async () => {

@@ -124,8 +124,8 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   // Idempotency. The seed's rows are found by id range (ownership.ts). Users and categories are
   // staged, then upserted: an unchanged row is not touched at all, so a second run leaves the
   // database exactly as the first did; a seed row edited since is put back (its updated_at then
-  // says now(): the table's trigger owns that column). Todos are deleted and copied again: COPY
-  // cannot upsert, and staging the bulk would halve the speed.
+  // says now(): the table's trigger owns that column, and later runs leave it so, see tables.ts).
+  // Todos are deleted and copied again: COPY cannot upsert, and staging the bulk would halve the speed.
   const staged = {
     users: await stage(step, tx, copy, 'users', USER_COLUMNS, userLines(plan)),
     categories: await stage(step, tx, copy, 'categories', CATEGORY_COLUMNS, categoryLines(plan)),

@@ -50,6 +50,17 @@ export async function remove(step: Step, tx: Sql, seed: number, table: Table): P
   return (rows as unknown as { count: number }).count
 }
 
+/**
+ * SQL: the seed's columns of two rows differ. Not updated_at: the table's trigger owns it (an
+ * UPDATE stamps now() there, whatever we write), so a row the seed put back or moved to another day
+ * keeps the stamp of that run; comparing it would take the stamp for a change, and every later
+ * run with the same flags would update the row again.
+ */
+const differs = (columns: readonly string[], a: string, b: string) => {
+  const compared = columns.filter((c) => c !== 'id' && c !== 'updated_at')
+  return `(${compared.map((c) => `${a}.${c}`).join(', ')}) is distinct from (${compared.map((c) => `${b}.${c}`).join(', ')})`
+}
+
 /** Inserts the staged rows that are new and updates those that differ; unchanged rows are not touched. */
 export async function upsert(step: Step, tx: Sql, table: Table, columns: readonly string[]): Promise<{ inserted: number; updated: number }> {
   const cols = columns.join(', ')
@@ -59,7 +70,7 @@ export async function upsert(step: Step, tx: Sql, table: Table, columns: readonl
     with done as (
       insert into ${table} (${cols}) select ${cols} from ${stageOf(table)}
       on conflict (id) do update set ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}
-      where (${rest.map((c) => `${table}.${c}`).join(', ')}) is distinct from (${rest.map((c) => `excluded.${c}`).join(', ')})
+      where ${differs(columns, table, 'excluded')}
       returning xmax = 0 as inserted)
     select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated from done`))
   return counts
