@@ -20,6 +20,7 @@ import { oneSeedAtATime } from './lock.js'
 import { reset, type Emptied } from './reset.js'
 import { refuseDataLoss } from './dataloss.js'
 import { compareTodos, remove, removeTodos, stage, upsert, type TableChanges } from './tables.js'
+import { analyseStale } from './stats.js'
 
 import type { Step } from './step.js'
 
@@ -116,6 +117,8 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   await oneSeedAtATime(step, tx, input.lockTimeoutMs, input.out)
 
   const { had: emptied, cascaded } = plan.reset ? await reset(step, tx, plan) : { had: { users: 0, categories: 0, todos: 0 }, cascaded: [] }
+  // The joins below are planned from the tables' statistics (emptied ones need none).
+  if (!plan.reset) await analyseStale(step, tx, input.out)
   // `shown`: the table the user knows, not our staging table's name
   const copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown = table) => {
     guard.throwIfAborted()

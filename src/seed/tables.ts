@@ -14,8 +14,9 @@ export interface TableChanges {
 
 /** Copies the rows this run makes into a staging table (dropped at commit). */
 export async function stage(step: Step, tx: Sql, copy: Copy, table: Table, columns: readonly string[], lines: Iterable<string>): Promise<number> {
-  // Identifiers are our own constants.
-  await step(tx.unsafe(`create temp table ${stageOf(table)} (like ${table}) on commit drop`))
+  // Identifiers are our own constants. The key: every join with the staged rows (which are never
+  // analysed) finds a row by index, whatever plan the statistics of the real table lead to.
+  await step(tx.unsafe(`create temp table ${stageOf(table)} (like ${table}, primary key (id)) on commit drop`))
   return copy(stageOf(table), columns, lines, table)
 }
 
