@@ -7,7 +7,14 @@ import { idRange, legacyIdRange, type KindName } from './ids.js'
 export const TABLES = { users: 'user', categories: 'category', todos: 'todo' } as const satisfies Record<string, KindName>
 export type Table = keyof typeof TABLES
 
-/** Staging tables hold the rows this run makes of users and categories (seed.ts). */
+/**
+ * How a run loads the seed's todos. 'replace': every todo of the seed is deleted and COPYed again,
+ * straight into todos (the fast path: nothing of the app refers to them). 'merge': staged like
+ * users and categories, then updated in place, so that the app's rows that refer to them stay.
+ */
+export type TodoLoad = 'replace' | 'merge'
+
+/** Staging tables hold the rows this run makes: users and categories always, todos to merge (seed.ts). */
 export const stageOf = (table: Table) => `seed_${table}`
 
 /** SQL: the row `alias` is one of this seed's (either id range). Ids are our own hex: safe inline. */
@@ -24,11 +31,12 @@ export function legacy(seed: number, table: Table, alias: string): string {
 }
 
 /**
- * SQL: the row `alias` is one this run deletes. Every todo of the seed (they are copied again);
- * users and categories that the run no longer makes (fewer --users/--categories, legacy ids).
+ * SQL: the row `alias` is one this run deletes: a row of the seed that the run no longer makes
+ * (fewer --users/--categories/--todos, legacy ids), found against the staged rows; with todos
+ * loaded by 'replace', every todo of the seed (they are copied again).
  */
-export function doomed(seed: number, table: Table, alias: string): string {
-  if (table === 'todos') return ours(seed, table, alias)
+export function doomed(seed: number, table: Table, alias: string, todos: TodoLoad): string {
+  if (table === 'todos' && todos === 'replace') return ours(seed, table, alias)
   return `(${ours(seed, table, alias)} and not exists (select 1 from ${stageOf(table)} s where s.id = ${alias}.id))`
 }
 
@@ -58,12 +66,12 @@ const isTable = (name: string): name is Table => name in TABLES
  * SQL counting the rows of the key's child that are not this seed's and point at a row this run
  * deletes: rows that would be deleted with it (cascade) or changed (set null), or make it fail.
  */
-export function dependentsSql(seed: number, fk: ForeignKey): string | undefined {
+export function dependentsSql(seed: number, fk: ForeignKey, todos: TodoLoad): string | undefined {
   if (!isTable(fk.parent)) return undefined
   const notOurs = isTable(fk.child) ? `and not ${ours(seed, fk.child, 'r')}` : ''
   const on = fk.columns.map((c, i) => `r.${c} = p.${fk.parentColumns[i]}`).join(' and ')
   return `select count(*)::int as n from ${fk.parent} p join ${fk.child} r on ${on}
-           where ${doomed(seed, fk.parent, 'p')} ${notOurs}`
+           where ${doomed(seed, fk.parent, 'p', todos)} ${notOurs}`
 }
 
 /** Tables that TRUNCATE ... CASCADE of the three would empty too (through chains of foreign keys). */

@@ -1,6 +1,7 @@
 // The whole seed in one transaction: check the schema, make room (reset, or the seed's own rows),
 // load users and categories through staging tables, stream the todos straight into COPY (into an
-// empty table with its indexes and foreign keys deferred, see bulkload.ts).
+// empty table with its indexes and foreign keys deferred, see bulkload.ts), or, when rows of the
+// app refer to seed todos, through a staging table too (apply.ts).
 // Any failure, a lost connection or a signal rolls everything back.
 import type postgres from 'postgres'
 import { ExitCode, TodoDbError, interrupted } from '../errors.js'
@@ -11,15 +12,17 @@ import { connect, inTransaction, isOpen, type Sql } from '../db/connection.js'
 import type { DbTarget } from '../db/url.js'
 import { cancellation, unlessAborted, type Cancellation } from './cancel.js'
 import { copyLines } from './copy.js'
-import type { Table } from './ownership.js'
+import type { Table, TodoLoad } from './ownership.js'
 import { planSeed, type SeedOptions, type SeedPlan } from './plan.js'
 import { CATEGORY_COLUMNS, TODO_COLUMNS, USER_COLUMNS, categoryLines, todoLines, userLines } from './rows.js'
 import { assertMigrated } from './schema.js'
 import { deferChecks } from './bulkload.js'
 import { oneSeedAtATime } from './lock.js'
 import { reset, type Emptied } from './reset.js'
-import { refuseDataLoss } from './dataloss.js'
-import { compareTodos, remove, removeTodos, stage, upsert, type TableChanges } from './tables.js'
+import { dependents, foreignKeys, refuseDataLoss } from './dataloss.js'
+import { mergeTodos, replaceTodos } from './apply.js'
+import { stage, type TableChanges } from './tables.js'
+import { analyseStale } from './stats.js'
 
 import type { Step } from './step.js'
 
@@ -116,6 +119,8 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   await oneSeedAtATime(step, tx, input.lockTimeoutMs, input.out)
 
   const { had: emptied, cascaded } = plan.reset ? await reset(step, tx, plan) : { had: { users: 0, categories: 0, todos: 0 }, cascaded: [] }
+  // The joins below are planned from the tables' statistics (emptied ones need none).
+  if (!plan.reset) await analyseStale(step, tx, input.out)
   // `shown`: the table the user knows, not our staging table's name
   const copy = (table: string, columns: readonly string[], lines: Iterable<string>, shown = table) => {
     guard.throwIfAborted()
@@ -124,37 +129,43 @@ async function load(tx: Sql, plan: SeedPlan, guard: Cancellation, progress: Prog
   // Idempotency. The seed's rows are found by id range (ownership.ts). Users and categories are
   // staged, then upserted: an unchanged row is not touched at all, so a second run leaves the
   // database exactly as the first did; a seed row edited since is put back (its updated_at then
-  // says now(): the table's trigger owns that column). Todos are deleted and copied again: COPY
-  // cannot upsert, and staging the bulk would halve the speed.
+  // says now(): the table's trigger owns that column, and later runs leave it so, see tables.ts).
+  // Todos are deleted and copied again, the fast way (COPY cannot upsert, and staging the bulk
+  // costs time), unless rows of the app refer to some of them: then deleting them would take
+  // those rows along, so they are staged and merged like users and categories (apply.ts).
   const staged = {
     users: await stage(step, tx, copy, 'users', USER_COLUMNS, userLines(plan)),
     categories: await stage(step, tx, copy, 'categories', CATEGORY_COLUMNS, categoryLines(plan)),
   }
+  const keys = await foreignKeys(step, tx)
+  let found = await dependents(step, tx, plan.seed, keys, 'replace')
+  const todoLoad: TodoLoad = found.some((f) => f.of === 'todos') ? 'merge' : 'replace'
+  let stagedTodos = 0
+  if (todoLoad === 'merge') {
+    input.out?.debug('rows of the app refer to seed todos: the todos are staged and merged, not copied again')
+    stagedTodos = await stage(step, tx, copy, 'todos', TODO_COLUMNS, todoLines(plan))
+    found = await dependents(step, tx, plan.seed, keys, 'merge')
+  }
   // What this run deletes must not take the app's rows along (ON DELETE CASCADE / SET NULL).
-  await refuseDataLoss(step, tx, plan)
-  const oldTodos = await removeTodos(step, tx, plan.seed)
-  // categories first: a surplus user's categories are surplus too
-  const deleted = {
-    categories: await remove(step, tx, plan.seed, 'categories'),
-    users: await remove(step, tx, plan.seed, 'users'),
-  }
-  const upserted = {
-    users: await upsert(step, tx, 'users', USER_COLUMNS),
-    categories: await upsert(step, tx, 'categories', CATEGORY_COLUMNS),
-  }
+  await refuseDataLoss(step, tx, plan, found, todoLoad)
+  const writer = { step, tx, seed: plan.seed }
   const run = (text: string) => step<postgres.Row[]>(tx.unsafe(text))
-  const restore = await deferChecks(run, 'todos')
-  if (restore) input.out?.debug('todos is empty: its indexes and foreign keys are built and checked after the load')
-  const todos = await copy('todos', TODO_COLUMNS, todoLines(plan))
-  await restore?.()
+  const applied = todoLoad === 'merge'
+    ? await mergeTodos(writer, stagedTodos)
+    : await replaceTodos(writer, async () => {
+      const restore = await deferChecks(run, 'todos')
+      if (restore) input.out?.debug('todos is empty: its indexes and foreign keys are built and checked after the load')
+      const todos = await copy('todos', TODO_COLUMNS, todoLines(plan))
+      await restore?.()
+      return todos
+    })
   guard.throwIfAborted()
+  const { deleted, upserted, todos } = applied
   const changes = (table: 'users' | 'categories'): TableChanges => {
     const { inserted, updated } = upserted[table]
     return { inserted, updated, deleted: emptied[table] + deleted[table], unchanged: staged[table] - inserted - updated }
   }
-  const todoChanges = oldTodos === 0
-    ? { inserted: todos, updated: 0, deleted: emptied.todos, unchanged: 0 }
-    : await compareTodos(step, tx, plan.seed)
+  const todoChanges = { ...applied.todoChanges, deleted: emptied.todos + applied.todoChanges.deleted }
   return {
     users: staged.users, categories: staged.categories, todos,
     changes: { users: changes('users'), categories: changes('categories'), todos: todoChanges },
